@@ -1,0 +1,78 @@
+import { TRPCError } from '@trpc/server';
+import {
+  byDateInput,
+  byDateRangeInput,
+  channelName,
+  bySessionInput,
+  datesInRange,
+  parseChannel,
+  peakHoursInput,
+  rangeInput,
+  refreshInput,
+  subscribeInput,
+  trendsInput,
+} from '@slotcast/shared';
+import { peakHoursOf, statsOf, trendsOf } from '../../availability/analytics.ts';
+import { channelAccess } from '../../auth/channel-access.ts';
+import { channelEvents } from '../stream.ts';
+import { adminProcedure, publicProcedure, router, staffProcedure, toApiError } from '../trpc.ts';
+
+export const availabilityRouter = router({
+  byDate: publicProcedure.input(byDateInput).query(({ ctx, input }) => ctx.services.engine.byDate(input.date)),
+
+  byDateRange: publicProcedure
+    .input(byDateRangeInput)
+    .query(({ ctx, input }) => ctx.services.engine.byDateRange(input.from, input.to, input.sessionId)),
+
+  bySession: publicProcedure
+    .input(bySessionInput)
+    .query(({ ctx, input }) => ctx.services.engine.bySession(input.sessionId, input.date)),
+
+  stats: staffProcedure.input(rangeInput).query(async ({ ctx, input }) => {
+    const rows = await ctx.services.engine.snapshots({ from: input.from, to: input.to });
+    return statsOf(input.from, input.to, rows);
+  }),
+
+  trends: staffProcedure.input(trendsInput).query(async ({ ctx, input }) => {
+    const { engine } = ctx.services;
+    if (input.sessionId) await engine.requireSession(input.sessionId);
+    const rows = await engine.snapshots({ from: input.from, to: input.to, sessionIds: input.sessionId ? [input.sessionId] : undefined });
+    return trendsOf(datesInRange(input.from, input.to), rows);
+  }),
+
+  peakHours: staffProcedure.input(peakHoursInput).query(async ({ ctx, input }) => {
+    const rows = await ctx.services.engine.snapshots({ from: input.from, to: input.to });
+    return peakHoursOf(rows, input.limit ?? 24);
+  }),
+
+  alerts: staffProcedure.input(rangeInput).query(({ ctx, input }) => ctx.services.engine.alerts(input.from, input.to)),
+
+  refresh: adminProcedure.input(refreshInput).mutation(({ ctx, input }) =>
+    ctx.services.engine.refresh({
+      from: input.date ?? input.from,
+      to: input.date ?? input.to,
+      sessionId: input.sessionId,
+    }),
+  ),
+
+  subscribe: publicProcedure.input(subscribeInput).subscription(async function* ({ ctx, input, signal }) {
+    const channel = parseChannel(input.channel);
+    if (!channel) throw new TRPCError({ code: 'BAD_REQUEST', message: `channel: INVALID_CHANNEL "${input.channel}"` });
+    if (channelAccess(channel, ctx.principal)) {
+      throw new TRPCError({
+        code: ctx.principal ? 'FORBIDDEN' : 'UNAUTHORIZED',
+        message: 'a user channel is only for the token whose sub is that user',
+      });
+    }
+    const { engine, events } = ctx.services;
+    // A subscription's body runs after the middleware has returned, so its errors are mapped here.
+    if (channel.kind === 'session') await engine.requireSession(channel.sessionId).catch((error: unknown) => Promise.reject(toApiError(error)));
+    yield* channelEvents({
+      channel: channelName(channel),
+      lastEventId: input.lastEventId,
+      events,
+      snapshot: () => engine.snapshotOf(channel),
+      signal,
+    });
+  }),
+});

@@ -1,0 +1,53 @@
+import { tracked, type TrackedEnvelope } from '@trpc/server';
+import type { HubEvent, SessionAvailability } from '@slotcast/shared';
+import { compareEventIds, EVENT_ID, type EventLog, type LoggedEvent } from '../broadcast/event-log.ts';
+import { AsyncQueue } from './queue.ts';
+
+/** Events a subscriber may fall behind by before its stream is ended (it then resumes from its last id). */
+const BACKLOG_LIMIT = 5_000;
+
+/**
+ * One channel's events for an SSE subscriber. Listens before reading anything, then sends either
+ * the log after `lastEventId` or, without a usable id, a snapshot; then live events, each once.
+ * Snapshot items get ids "<tip>:s<n>" (the last one plain "<tip>"): resuming from a partial
+ * snapshot sends the snapshot again, resuming after it continues from the log.
+ */
+export async function* channelEvents(options: {
+  channel: string;
+  lastEventId: string | null | undefined;
+  events: EventLog;
+  snapshot: () => Promise<SessionAvailability[]>;
+  signal: AbortSignal | undefined;
+}): AsyncGenerator<TrackedEnvelope<HubEvent>> {
+  const { channel, events } = options;
+  const queue = new AsyncQueue<LoggedEvent>(BACKLOG_LIMIT);
+  const stopListening = events.subscribe((entry) => {
+    if (entry.channels.includes(channel)) queue.push(entry);
+  });
+  try {
+    const backlog = options.lastEventId && EVENT_ID.test(options.lastEventId) ? await events.after(options.lastEventId) : undefined;
+    let last: string;
+    if (backlog) {
+      last = options.lastEventId!;
+      for (const entry of backlog) {
+        if (!entry.channels.includes(channel)) continue;
+        last = entry.id;
+        yield tracked(entry.id, entry.event);
+      }
+    } else {
+      last = await events.tip();
+      const rows = await options.snapshot();
+      for (const [i, row] of rows.entries()) {
+        const id = i === rows.length - 1 ? last : `${last}:s${i}`;
+        yield tracked(id, { type: 'availability.updated', data: { ...row, reason: 'refresh' } });
+      }
+    }
+    for await (const entry of queue.drain(options.signal)) {
+      if (compareEventIds(entry.id, last) <= 0) continue;
+      last = entry.id;
+      yield tracked(entry.id, entry.event);
+    }
+  } finally {
+    stopListening();
+  }
+}

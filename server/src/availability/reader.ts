@@ -1,0 +1,117 @@
+import { Types } from 'mongoose';
+import { ACTIVE_BOOKING_STATUS, type IsoDate } from '@slotcast/shared';
+import type { Models, SessionDoc } from '../db/models.ts';
+import { keyOf, type OverrideInfo, type SessionInfo } from './rules.ts';
+
+export interface Scope {
+  from: IsoDate;
+  to: IsoDate;
+  /** Limit to these sessions; undefined means all. */
+  sessionIds?: string[];
+}
+
+const ACTIVE = [...ACTIVE_BOOKING_STATUS];
+
+function toSessionInfo(doc: SessionDoc): SessionInfo {
+  return {
+    id: String(doc._id),
+    name: doc.name,
+    startTime: doc.startTime,
+    endTime: doc.endTime,
+    capacity: doc.capacity,
+    daysOfWeek: doc.daysOfWeek ?? undefined,
+    active: doc.active ?? true,
+  };
+}
+
+const objectIds = (ids: string[]) => ids.map((id) => new Types.ObjectId(id));
+
+/** Reads of the three collections that availability is computed from. */
+export class AvailabilityReader {
+  constructor(private readonly models: Models) {}
+
+  async sessions(): Promise<SessionInfo[]> {
+    const docs = await this.models.Session.find().lean<SessionDoc[]>();
+    return docs.map(toSessionInfo);
+  }
+
+  async session(sessionId: string): Promise<SessionInfo | undefined> {
+    const doc = await this.models.Session.findById(sessionId).lean<SessionDoc>();
+    return doc ? toSessionInfo(doc) : undefined;
+  }
+
+  /** Overrides in scope, by `sessionId:date`. */
+  async overrides(scope: Scope): Promise<Map<string, OverrideInfo>> {
+    const docs = await this.models.SessionOverride.find({
+      date: { $gte: scope.from, $lte: scope.to },
+      ...(scope.sessionIds ? { sessionId: { $in: objectIds(scope.sessionIds) } } : {}),
+    }).lean();
+    return new Map(docs.map((doc) => [keyOf(String(doc.sessionId), doc.date), { capacity: doc.capacity, closed: doc.closed }]));
+  }
+
+  /** Sum of active quantities in scope, by `sessionId:date`: one aggregation for the whole scope. */
+  async booked(scope: Scope): Promise<Map<string, number>> {
+    const rows = await this.models.Booking.aggregate<{ _id: { s: Types.ObjectId; d: string }; booked: number }>([
+      {
+        $match: {
+          date: { $gte: scope.from, $lte: scope.to },
+          status: { $in: ACTIVE },
+          ...(scope.sessionIds ? { sessionId: { $in: objectIds(scope.sessionIds) } } : {}),
+        },
+      },
+      { $group: { _id: { s: '$sessionId', d: '$date' }, booked: { $sum: '$quantity' } } },
+    ]);
+    return new Map(rows.map((row) => [keyOf(String(row._id.s), row._id.d), row.booked]));
+  }
+
+  /** Active bookings created since `since`, counted by `sessionId:date`. */
+  async recentBookings(since: Date, scope: Scope): Promise<Map<string, number>> {
+    const rows = await this.models.Booking.aggregate<{ _id: { s: Types.ObjectId; d: string }; n: number }>([
+      {
+        $match: {
+          date: { $gte: scope.from, $lte: scope.to },
+          ...(scope.sessionIds ? { sessionId: { $in: objectIds(scope.sessionIds) } } : {}),
+          status: { $in: ACTIVE },
+          createdAt: { $gte: since },
+        },
+      },
+      { $group: { _id: { s: '$sessionId', d: '$date' }, n: { $sum: 1 } } },
+    ]);
+    return new Map(rows.map((row) => [keyOf(String(row._id.s), row._id.d), row.n]));
+  }
+
+  /** Users holding an active booking on each key (their private rooms get its changes): one aggregation. */
+  async holdersOf(keys: { sessionId: string; date: IsoDate }[]): Promise<Map<string, string[]>> {
+    if (keys.length === 0) return new Map();
+    const dates = keys.map((key) => key.date).sort();
+    const wanted = new Set(keys.map((key) => keyOf(key.sessionId, key.date)));
+    const rows = await this.models.Booking.aggregate<{ _id: { s: Types.ObjectId; d: string }; users: string[] }>([
+      {
+        $match: {
+          sessionId: { $in: objectIds([...new Set(keys.map((key) => key.sessionId))]) },
+          date: { $gte: dates[0], $lte: dates.at(-1) },
+          status: { $in: ACTIVE },
+        },
+      },
+      { $group: { _id: { s: '$sessionId', d: '$date' }, users: { $addToSet: '$userId' } } },
+    ]);
+    return new Map(
+      rows
+        .map((row) => [keyOf(String(row._id.s), row._id.d), row.users] as const)
+        .filter(([key]) => wanted.has(key)),
+    );
+  }
+
+  /** A user's active bookings from `from` on, as keys. */
+  async upcomingKeysOf(userId: string, from: IsoDate, limit = 200): Promise<{ sessionId: string; date: IsoDate }[]> {
+    const docs = await this.models.Booking.find({ userId, date: { $gte: from }, status: { $in: ACTIVE } })
+      .sort({ date: 1 })
+      .limit(limit)
+      .select({ sessionId: 1, date: 1 })
+      .lean();
+    const seen = new Set<string>();
+    return docs
+      .map((doc) => ({ sessionId: String(doc.sessionId), date: doc.date }))
+      .filter((key) => !seen.has(keyOf(key.sessionId, key.date)) && seen.add(keyOf(key.sessionId, key.date)));
+  }
+}

@@ -1,0 +1,23 @@
+/** Every Redis key and channel slotcast uses, under one configurable prefix. */
+export function redisKeys(prefix: string) {
+  return {
+    /** The shared counter every availability version comes from. */
+    version: `${prefix}:version`,
+    availability: (sessionId: string, date: string) => `${prefix}:avail:${sessionId}:${date}`,
+    /** Bumped whenever sessions change, so every instance reloads its session list. */
+    catalogEpoch: `${prefix}:catalog-epoch`,
+    once: (name: string) => `${prefix}:once:${name}`,
+    /** The stream of hub events that SSE subscribers resume from. */
+    events: `${prefix}:events`,
+    leader: `${prefix}:leader`,
+    leaderEpoch: `${prefix}:leader-epoch`,
+    resumeToken: (collection: string) => `${prefix}:resume-token:${collection}`,
+    bookingKeys: `${prefix}:booking-keys`,
+    overrideKeys: `${prefix}:override-keys`,
+    /** Socket.IO redis-adapter channel prefix. */
+    adapter: `${prefix}:socket.io`,
+    rateLimit: `${prefix}:rate`,
+  };
+}
+
+export type RedisKeys = ReturnType<typeof redisKeys>;

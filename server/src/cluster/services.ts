@@ -1,0 +1,79 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Config } from '../config/env.ts';
+import type { Logger } from '../observability/logger.ts';
+import { MemoryStore, type AvailabilityStore } from '../availability/store.ts';
+import { RedisStore } from '../availability/store-redis.ts';
+import { MemoryEventLog, type EventLog } from '../broadcast/event-log.ts';
+import { RedisEventLog } from '../broadcast/event-log-redis.ts';
+import { MemoryKeyIndex, RedisKeyIndex, type KeyIndex } from '../feed/key-index.ts';
+import { MemoryResumeTokens, RedisResumeTokens, type ResumeTokens } from '../feed/resume-tokens.ts';
+import { redisKeys } from './keys.ts';
+import { LocalLease, RedisLease, type Lease } from './lease.ts';
+import { createRedis, redisAnswers } from './redis.ts';
+
+/** Everything that differs between one instance and several; chosen once, by REDIS_URL. */
+export interface ClusterServices {
+  mode: 'single-instance' | 'multi-instance';
+  store: AvailabilityStore;
+  events: EventLog;
+  lease: Lease;
+  resumeTokens: ResumeTokens;
+  bookingKeys: KeyIndex;
+  overrideKeys: KeyIndex;
+  /** The Socket.IO adapter; undefined means the in-memory default. */
+  adapter?: ReturnType<typeof createAdapter>;
+  /** Called when Redis comes back after an outage. */
+  onRecovered(listener: () => void): void;
+  answers(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createClusterServices(config: Config, logger: Logger): ClusterServices {
+  return config.REDIS_URL ? redisServices(config, config.REDIS_URL, logger) : memoryServices(config);
+}
+
+function memoryServices(config: Config): ClusterServices {
+  const lease = new LocalLease();
+  return {
+    mode: 'single-instance',
+    store: new MemoryStore(config.CACHE_TTL_SECONDS * 1000),
+    events: new MemoryEventLog(),
+    lease,
+    resumeTokens: new MemoryResumeTokens(lease),
+    bookingKeys: new MemoryKeyIndex(),
+    overrideKeys: new MemoryKeyIndex(),
+    onRecovered: () => undefined,
+    answers: async () => true,
+    close: async () => undefined,
+  };
+}
+
+function redisServices(config: Config, url: string, logger: Logger): ClusterServices {
+  const keys = redisKeys(config.REDIS_KEY_PREFIX);
+  const listeners: (() => void)[] = [];
+  const commands = createRedis(url, logger, 'commands', () => listeners.forEach((listener) => listener()));
+  // The adapter publishes without handling failures; an offline queue that never gives up keeps a Redis outage from becoming an unhandled rejection.
+  const pub = createRedis(url, logger, 'adapter-pub', undefined, { maxRetriesPerRequest: null });
+  const sub = createRedis(url, logger, 'adapter-sub', undefined, { maxRetriesPerRequest: null });
+  const lease = new RedisLease(commands, keys, config.INSTANCE_ID, config.LEADER_LEASE_MS, logger);
+  const events = new RedisEventLog(commands, keys.events, logger);
+  return {
+    mode: 'multi-instance',
+    store: new RedisStore(commands, keys, config.CACHE_TTL_SECONDS),
+    events,
+    lease,
+    resumeTokens: new RedisResumeTokens(commands, lease, keys.resumeToken),
+    bookingKeys: new RedisKeyIndex(commands, keys.bookingKeys),
+    overrideKeys: new RedisKeyIndex(commands, keys.overrideKeys),
+    adapter: createAdapter(pub, sub, { key: keys.adapter }),
+    onRecovered: (listener) => listeners.push(listener),
+    answers: () => redisAnswers(commands),
+    async close() {
+      await events.close();
+      for (const client of [commands, pub, sub]) {
+        if (client.status === 'ready') await client.quit();
+        else client.disconnect();
+      }
+    },
+  };
+}

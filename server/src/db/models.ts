@@ -1,0 +1,97 @@
+import { Schema, Types, type Connection, type InferSchemaType, type Model } from 'mongoose';
+import { BOOKING_STATUS, HH_MM, isIsoDate } from '@slotcast/shared';
+
+const wholeNumber = (field: string) => ({
+  validator: Number.isInteger,
+  message: `${field} must be a whole number`,
+});
+
+const calendarDate = (field: string) => ({
+  validator: (value: string) => isIsoDate(value),
+  message: `${field} must be a real calendar date in YYYY-MM-DD form`,
+});
+
+const sessionSchema = new Schema(
+  {
+    name: { type: String, required: [true, 'name is required'], trim: true, maxlength: [200, 'name is at most 200 characters'] },
+    startTime: { type: String, required: [true, 'startTime is required'], match: [HH_MM, 'startTime must be HH:mm'] },
+    endTime: { type: String, required: [true, 'endTime is required'], match: [HH_MM, 'endTime must be HH:mm'] },
+    capacity: {
+      type: Number,
+      required: [true, 'capacity is required'],
+      min: [0, 'capacity must be at least 0'],
+      validate: wholeNumber('capacity'),
+    },
+    daysOfWeek: {
+      type: [Number],
+      default: undefined,
+      validate: {
+        validator: (days: number[]) => days.every((day) => Number.isInteger(day) && day >= 0 && day <= 6),
+        message: 'daysOfWeek must hold whole numbers from 0 (Sunday) to 6',
+      },
+    },
+    active: { type: Boolean, default: true },
+  },
+  { collection: 'sessions', versionKey: false },
+);
+sessionSchema.index({ active: 1, startTime: 1 });
+
+const bookingSchema = new Schema(
+  {
+    sessionId: { type: Schema.Types.ObjectId, required: [true, 'sessionId is required'] },
+    date: { type: String, required: [true, 'date is required'], validate: calendarDate('date') },
+    userId: { type: String, required: [true, 'userId is required'], minlength: 1, maxlength: [128, 'userId is at most 128 characters'] },
+    quantity: {
+      type: Number,
+      required: [true, 'quantity is required'],
+      min: [1, 'quantity must be at least 1'],
+      validate: wholeNumber('quantity'),
+    },
+    status: {
+      type: String,
+      required: [true, 'status is required'],
+      enum: { values: BOOKING_STATUS, message: `status must be one of ${BOOKING_STATUS.join(', ')}` },
+      default: 'pending',
+    },
+  },
+  { collection: 'bookings', versionKey: false, timestamps: true },
+);
+// Availability of one key, and of a whole date or range, reads active bookings by these fields.
+bookingSchema.index({ sessionId: 1, date: 1, status: 1 });
+bookingSchema.index({ date: 1, status: 1 });
+// A user's upcoming bookings, for the private channel.
+bookingSchema.index({ userId: 1, date: 1 });
+// The polling fallback and high-demand windows read recent changes.
+bookingSchema.index({ updatedAt: 1 });
+
+const overrideSchema = new Schema(
+  {
+    sessionId: { type: Schema.Types.ObjectId, required: [true, 'sessionId is required'] },
+    date: { type: String, required: [true, 'date is required'], validate: calendarDate('date') },
+    capacity: { type: Number, min: [0, 'capacity must be at least 0'], validate: wholeNumber('capacity') },
+    closed: { type: Boolean },
+  },
+  { collection: 'session_overrides', versionKey: false },
+);
+overrideSchema.index({ sessionId: 1, date: 1 }, { unique: true });
+overrideSchema.index({ date: 1 });
+
+export type SessionDoc = InferSchemaType<typeof sessionSchema> & { _id: Types.ObjectId };
+export type BookingDoc = InferSchemaType<typeof bookingSchema> & { _id: Types.ObjectId };
+export type OverrideDoc = InferSchemaType<typeof overrideSchema> & { _id: Types.ObjectId };
+
+export interface Models {
+  Session: Model<SessionDoc>;
+  Booking: Model<BookingDoc>;
+  SessionOverride: Model<OverrideDoc>;
+}
+
+/** Registers the three collections on one connection, so two hubs can live in one process. */
+export function createModels(connection: Connection): Models {
+  return {
+    Session: connection.model<SessionDoc>('Session', sessionSchema),
+    Booking: connection.model<BookingDoc>('Booking', bookingSchema),
+    SessionOverride: connection.model<OverrideDoc>('SessionOverride', overrideSchema),
+  };
+}
+

@@ -1,0 +1,216 @@
+import { todayIn } from '@slotcast/shared';
+import type { AvailabilityEngine } from '../availability/engine.ts';
+import type { Lease } from '../cluster/lease.ts';
+import type { Models } from '../db/models.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { Coalescer, type Flush } from './coalescer.ts';
+import type { KeyIndex } from './key-index.ts';
+import { Poller } from './poller.ts';
+import type { ResumeTokens } from './resume-tokens.ts';
+import { horizonOf, translateBookings, translateOverrides, translateSessions, type FeedEvent, type Translation } from './translate.ts';
+import { CollectionWatcher } from './watcher.ts';
+
+export interface ChangeFeedOptions {
+  models: Models;
+  engine: AvailabilityEngine;
+  lease: Lease;
+  tokens: ResumeTokens;
+  bookingKeys: KeyIndex;
+  overrideKeys: KeyIndex;
+  coalesceMs: number;
+  horizonDays: number;
+  timeZone: string;
+  mode: 'auto' | 'stream' | 'poll';
+  pollIntervalMs: number;
+  logger: Logger;
+  metrics?: Metrics;
+}
+
+/** Resyncs (a recompute of the whole horizon) run at most this often; one more is queued behind. */
+const RESYNC_MIN_INTERVAL_MS = 10_000;
+
+/**
+ * Turns every write to the three collections into recomputes, on the one instance that holds the
+ * lease. On taking the lease it resumes each stream from its stored token, rebuilds the key
+ * indexes and resyncs the horizon, so writes made while no leader ran are not lost.
+ */
+export class ChangeFeed {
+  private watchers: CollectionWatcher[] = [];
+  private poller: Poller | undefined;
+  private coalescer: Coalescer;
+  private mode: 'stream' | 'poll';
+  private generation = 0;
+  private lastResync = -Infinity;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncing: Promise<void> = Promise.resolve();
+
+  private readonly translate = {
+    bookings: (events: FeedEvent[]) => translateBookings(events, this.options.bookingKeys),
+    overrides: (events: FeedEvent[]) => translateOverrides(events, this.options.overrideKeys),
+    sessions: async (events: FeedEvent[]) => translateSessions(events, this.horizon()),
+  };
+
+  constructor(private readonly options: ChangeFeedOptions) {
+    this.mode = options.mode === 'poll' ? 'poll' : 'stream';
+    this.coalescer = new Coalescer(options.coalesceMs, this.flush);
+  }
+
+  start(): void {
+    this.options.lease.start({
+      onAcquired: () => {
+        this.options.metrics?.leader.set(1);
+        this.lead().catch((error: unknown) => {
+          // MongoDB away while taking over: whatever started keeps running, and a resync covers the rest.
+          this.options.logger.error({ err: error }, 'taking over the change feed failed; resyncing');
+          this.requestResync('take-over failed');
+        });
+      },
+      onLost: () => {
+        this.options.metrics?.leader.set(0);
+        void this.stepDown();
+      },
+    });
+  }
+
+  get leading(): boolean {
+    return this.options.lease.isHeld();
+  }
+
+  private readonly flush: Flush = async (groups) => {
+    const { engine, lease, metrics } = this.options;
+    for (const { reason, keys, bookings } of groups) {
+      // A paused or partitioned former leader must neither publish nor store a token.
+      if (!lease.isHeld()) throw new Error('not the leader: dropping the batch for the next leader to replay');
+      await engine.recompute(keys, reason, bookings, { mayPublish: () => lease.isHeld() });
+      metrics?.feedRecomputes.inc({ reason }, keys.length);
+    }
+  };
+
+  private async lead(): Promise<void> {
+    const generation = ++this.generation;
+    const { logger, models } = this.options;
+    if (this.mode === 'stream') {
+      this.watchers = [
+        new CollectionWatcher(models.Booking.collection, this.options.tokens, this.hooks(this.translate.bookings), logger),
+        new CollectionWatcher(models.Session.collection, this.options.tokens, this.hooks(this.translate.sessions), logger),
+        new CollectionWatcher(models.SessionOverride.collection, this.options.tokens, this.hooks(this.translate.overrides), logger),
+      ];
+      const started = await Promise.all(this.watchers.map((watcher) => watcher.start()));
+      logger.info({ resumed: started.map((s, i) => `${this.watchers[i]!.name}:${s.resumed}`) }, 'change feed started');
+    } else {
+      await this.startPoller();
+    }
+    if (generation !== this.generation) return;
+    await this.loadIndexes();
+    this.requestResync('leader acquired');
+  }
+
+  private hooks(translateBatch: (events: FeedEvent[]) => Promise<Translation>) {
+    return {
+      handle: async (events: FeedEvent[]) => {
+        const { work, needsResync } = await translateBatch(events);
+        if (needsResync) this.requestResync(needsResync);
+        await this.coalescer.add(work);
+      },
+      lostHistory: (reason: string) => this.requestResync(reason),
+      unsupported: (error: Error) => void this.fallBackToPolling(error),
+    };
+  }
+
+  private async fallBackToPolling(error: Error): Promise<void> {
+    if (this.mode === 'poll') return;
+    if (this.options.mode === 'stream') {
+      this.options.logger.error({ err: error.message }, 'change streams are not available and FEED_MODE=stream');
+      return;
+    }
+    this.options.logger.warn(
+      { err: error.message },
+      'change streams are not available (standalone mongod?): polling bookings.updatedAt instead; see docs/deployment.md',
+    );
+    this.mode = 'poll';
+    const watchers = this.watchers;
+    this.watchers = [];
+    await Promise.all(watchers.map((watcher) => watcher.stop()));
+    if (this.options.lease.isHeld()) await this.startPoller();
+  }
+
+  private async startPoller(): Promise<void> {
+    const run = (translateBatch: (events: FeedEvent[]) => Promise<Translation>) => this.hooks(translateBatch).handle;
+    this.poller = new Poller(
+      this.options.models,
+      {
+        bookings: run(this.translate.bookings),
+        sessions: run(this.translate.sessions),
+        overrides: run(this.translate.overrides),
+        resync: (reason) => this.requestResync(reason),
+      },
+      this.options.pollIntervalMs,
+      this.options.logger,
+    );
+    await this.poller.start();
+  }
+
+  horizon() {
+    return horizonOf(todayIn(this.options.timeZone), this.options.horizonDays);
+  }
+
+  /** The key indexes say where each booking and override was; rebuilt from MongoDB on taking the lease. */
+  private async loadIndexes(): Promise<void> {
+    const { from } = this.horizon();
+    const { models, bookingKeys, overrideKeys } = this.options;
+    const entries = async (model: Models['Booking'] | Models['SessionOverride']) =>
+      (await (model as Models['Booking']).find({ date: { $gte: from } }).select({ sessionId: 1, date: 1 }).lean()).map(
+        (doc) => [String(doc._id), `${String(doc.sessionId)}:${doc.date}`] as [string, string],
+      );
+    await bookingKeys.set(await entries(models.Booking));
+    await overrideKeys.set(await entries(models.SessionOverride));
+  }
+
+  /** Recomputes the horizon, at most once per interval; asking again meanwhile queues one more. */
+  requestResync(reason: string): void {
+    if (this.resyncTimer) return;
+    const wait = Math.max(0, this.lastResync + RESYNC_MIN_INTERVAL_MS - Date.now());
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      this.lastResync = Date.now();
+      this.resyncing = this.resyncing.then(() => this.resync(reason));
+    }, wait);
+  }
+
+  private async resync(reason: string): Promise<void> {
+    const { engine, lease, logger, metrics } = this.options;
+    if (!lease.isHeld()) return;
+    try {
+      const result = await engine.refresh(this.horizon(), { mayPublish: () => lease.isHeld() });
+      metrics?.feedResyncs.inc();
+      logger.info({ reason, ...result }, 'resynced the horizon');
+    } catch (error) {
+      logger.warn({ reason, err: error }, 'resync failed; trying again');
+      this.requestResync(reason);
+    }
+  }
+
+  private async stepDown(): Promise<void> {
+    this.generation += 1;
+    const watchers = this.watchers;
+    const poller = this.poller;
+    this.watchers = [];
+    this.poller = undefined;
+    await Promise.all([...watchers.map((watcher) => watcher.stop()), poller?.stop()]);
+  }
+
+  /** Waits until every change seen so far has been recomputed and published (tests, shutdown). */
+  async idle(): Promise<void> {
+    await this.coalescer.idle();
+    await this.resyncing;
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.resyncTimer);
+    await this.stepDown();
+    await this.coalescer.idle().catch((error: unknown) => this.options.logger.warn({ err: error }, 'last batch not published'));
+    await this.resyncing;
+    await this.options.lease.stop();
+  }
+}

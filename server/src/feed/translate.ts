@@ -1,0 +1,132 @@
+import { OBJECT_ID, addDays, datesInRange, type BookingStatus, type IsoDate } from '@slotcast/shared';
+import type { Key } from '../availability/engine.ts';
+import type { Work } from './coalescer.ts';
+import type { KeyIndex } from './key-index.ts';
+
+/** The parts of a change event the feed reads; both change streams and the poller produce these. */
+export interface FeedEvent {
+  operationType: 'insert' | 'update' | 'replace' | 'delete' | string;
+  documentKey?: { _id: unknown };
+  fullDocument?: Record<string, unknown> | null;
+  fullDocumentBeforeChange?: Record<string, unknown> | null;
+  updateDescription?: { updatedFields?: Record<string, unknown> };
+}
+
+export interface Translation {
+  work: Work[];
+  /** Set when an event's old key could not be known (no pre-image, not in the index): recompute the horizon. */
+  needsResync?: string;
+}
+
+/**
+ * The changed document's id. mongo-java-server puts the update operator in `documentKey` on
+ * updates, so the looked-up document's `_id` comes first; a real MongoDB gives both.
+ */
+export function documentId(event: FeedEvent): string | undefined {
+  const id = event.fullDocument?._id ?? event.documentKey?._id;
+  if (id === undefined || id === null) return undefined;
+  const usable = typeof id !== 'object' || 'toHexString' in id;
+  return usable ? String(id) : undefined;
+}
+
+const keyText = (key: Key) => `${key.sessionId}:${key.date}`;
+const parseKey = (text: string): Key => {
+  const [sessionId, date] = text.split(':') as [string, IsoDate];
+  return { sessionId, date };
+};
+
+function keyOfDoc(doc: Record<string, unknown> | null | undefined): Key | undefined {
+  if (!doc || doc.sessionId == null || typeof doc.date !== 'string') return undefined;
+  return { sessionId: String(doc.sessionId).toLowerCase(), date: doc.date };
+}
+
+interface Moved {
+  id: string;
+  doc: Record<string, unknown> | null | undefined;
+  next?: Key;
+  /** The key it had before this event, when different from `next`. */
+  previous?: Key;
+}
+
+/**
+ * For documents keyed by (sessionId, date): the key after each event from the document, the key
+ * before it from the pre-image or the index, and the index kept up to date.
+ */
+async function trackKeys(events: FeedEvent[], index: KeyIndex, kind: string): Promise<{ moves: Moved[]; needsResync?: string }> {
+  const ids = events.map((event) => documentId(event) ?? '');
+  const known = await index.get(ids);
+  const seen: [string, string][] = [];
+  const gone: string[] = [];
+  let needsResync: string | undefined;
+  const moves = events.map((event, i): Moved => {
+    const id = ids[i]!;
+    const next = keyOfDoc(event.fullDocument);
+    const before = keyOfDoc(event.fullDocumentBeforeChange);
+    const previous = before ? keyText(before) : known[i];
+    if (next) {
+      seen.push([id, keyText(next)]);
+      // A later event on the same document in this batch moves from here.
+      ids.forEach((other, j) => j > i && other === id && (known[j] = keyText(next)));
+    }
+    if (event.operationType === 'delete') gone.push(id);
+    const keyFieldChanged = Object.keys(event.updateDescription?.updatedFields ?? {}).some((f) => f === 'sessionId' || f === 'date');
+    if (!id || (!previous && (event.operationType === 'delete' || keyFieldChanged))) {
+      needsResync = `${kind} ${id} ${event.operationType} with an unknown earlier key`;
+    }
+    const moved = previous && previous !== (next && keyText(next)) ? parseKey(previous) : undefined;
+    return { id, doc: event.fullDocument, next, previous: moved };
+  });
+  await index.set(seen);
+  await index.delete(gone);
+  return { moves, needsResync };
+}
+
+/** bookings: recompute the old and new keys; the owner hears about the booking itself. */
+export async function translateBookings(events: FeedEvent[], index: KeyIndex): Promise<Translation> {
+  const { moves, needsResync } = await trackKeys(events, index, 'booking');
+  const work = moves.flatMap(({ id, doc, next, previous }): Work[] => [
+    ...(next && doc
+      ? [
+          {
+            key: next,
+            reason: 'booking' as const,
+            booking: {
+              bookingId: id,
+              userId: String(doc.userId ?? ''),
+              sessionId: next.sessionId,
+              date: next.date,
+              status: String(doc.status) as BookingStatus,
+              quantity: Number(doc.quantity ?? 0),
+            },
+          },
+        ]
+      : []),
+    ...(previous ? [{ key: previous, reason: 'booking' as const }] : []),
+  ]);
+  return { work, needsResync };
+}
+
+/** session_overrides: recompute the old and new keys. */
+export async function translateOverrides(events: FeedEvent[], index: KeyIndex): Promise<Translation> {
+  const { moves, needsResync } = await trackKeys(events, index, 'override');
+  const work = moves.flatMap(({ next, previous }) =>
+    [next, previous].filter((key): key is Key => key !== undefined).map((key) => ({ key, reason: 'override' as const })),
+  );
+  return { work, needsResync };
+}
+
+/** sessions: every date of the horizon, since capacity, times and weekdays may all have changed. */
+export function translateSessions(events: FeedEvent[], horizon: { from: IsoDate; to: IsoDate }): Translation {
+  const found = events.map(documentId);
+  const sessionIds = [...new Set(found.filter((id): id is string => id !== undefined && OBJECT_ID.test(id)).map((id) => id.toLowerCase()))];
+  const dates = datesInRange(horizon.from, horizon.to);
+  return {
+    work: sessionIds.flatMap((sessionId) => dates.map((date) => ({ key: { sessionId, date }, reason: 'session' as const }))),
+    needsResync: found.some((id) => !id || !OBJECT_ID.test(id)) ? 'a session change without a usable id' : undefined,
+  };
+}
+
+/** The dates the feed keeps exact after a gap: yesterday through `days` ahead. */
+export function horizonOf(today: IsoDate, days: number): { from: IsoDate; to: IsoDate } {
+  return { from: addDays(today, -1), to: addDays(today, days) };
+}

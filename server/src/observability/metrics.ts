@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per hub, so two hubs in one process (as in tests) keep their own figures. */
+export function createMetrics(instanceId: string) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ instance: instanceId });
+  collectDefaultMetrics({ register: registry, prefix: 'slotcast_process_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'slotcast_http_requests_total',
+      help: 'HTTP requests by route and status code',
+      labelNames: ['route', 'code'] as const,
+      registers: [registry],
+    }),
+    ready: new Gauge({
+      name: 'slotcast_ready',
+      help: '1 when MongoDB and (if configured) Redis answer',
+      registers: [registry],
+    }),
+    recomputeSeconds: new Histogram({
+      name: 'slotcast_recompute_seconds',
+      help: 'Time to recompute availability, by scope',
+      labelNames: ['scope'] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    feedRecomputes: new Counter({
+      name: 'slotcast_feed_recomputes_total',
+      help: 'Keys recomputed because of change-feed events, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    feedResyncs: new Counter({
+      name: 'slotcast_feed_resyncs_total',
+      help: 'Recomputes of the whole horizon (after taking the lease, lost history, Redis recovery)',
+      registers: [registry],
+    }),
+    leader: new Gauge({
+      name: 'slotcast_leader',
+      help: '1 while this instance holds the change-feed lease',
+      registers: [registry],
+    }),
+    sockets: new Gauge({
+      name: 'slotcast_sockets',
+      help: 'Connected Socket.IO clients on this instance',
+      registers: [registry],
+    }),
+    emits: new Counter({
+      name: 'slotcast_emits_total',
+      help: 'Events emitted to Socket.IO rooms, by event',
+      labelNames: ['event'] as const,
+      registers: [registry],
+    }),
+    subscribeRefusals: new Counter({
+      name: 'slotcast_subscribe_refusals_total',
+      help: 'Refused subscribe requests, by code',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    cacheLookups: new Counter({
+      name: 'slotcast_cache_lookups_total',
+      help: 'Availability cache lookups by result',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

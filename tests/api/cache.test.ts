@@ -1,0 +1,127 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Types } from 'mongoose';
+import { SAT, SUN, MON, id, ids, writeFixture } from '../support/fixture.ts';
+import { startTestHub, type TestHub } from '../support/hub.ts';
+import { testDatabaseUri } from '../support/database.ts';
+
+let a: TestHub;
+let b: TestHub;
+let memory: TestHub;
+let uncached: TestHub;
+
+beforeAll(async () => {
+  const mongoUri = testDatabaseUri();
+  // These tests drive the engine by hand, so no change feed runs.
+  const hub = { changeFeed: false };
+  a = await startTestHub({ redis: true, mongoUri, hub });
+  b = await startTestHub({ redis: true, mongoUri, hub, env: { REDIS_KEY_PREFIX: a.config.REDIS_KEY_PREFIX } });
+  memory = await startTestHub({ mongoUri, hub });
+  uncached = await startTestHub({ mongoUri, hub: { ...hub, useCache: false } });
+  await writeFixture(a.hub.database.models);
+});
+
+async function addBooking(hub: TestHub, sessionId: string, date: string, quantity: number) {
+  await hub.hub.database.models.Booking.collection.insertOne({
+    sessionId: new Types.ObjectId(sessionId),
+    date,
+    quantity,
+    status: 'confirmed',
+    userId: 'cache-user',
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  });
+}
+
+const spinOn = async (hub: TestHub, date: string) => (await hub.hub.engine.byDate(date)).find((row) => row.sessionId === id(ids.spin))!;
+
+describe('availability cache', () => {
+  it.each(['redis', 'memory'] as const)('%s: a read is never older than the latest recompute', async (mode) => {
+    const hub = mode === 'redis' ? a : memory;
+    const before = await spinOn(hub, MON);
+    await addBooking(hub, id(ids.spin), MON, 2);
+    const [change] = await hub.hub.engine.recompute([{ sessionId: id(ids.spin), date: MON }], 'booking');
+    const after = await spinOn(hub, MON);
+    expect(after.booked).toBe(before.booked + 2);
+    expect(after.version).toBe(change!.availability.version);
+    expect(after.version).toBeGreaterThan(before.version);
+  });
+
+  it('shares snapshots and one version counter between instances', async () => {
+    const onA = await spinOn(a, SUN);
+    await addBooking(a, id(ids.spin), SUN, 1);
+    const [fromB] = await b.hub.engine.recompute([{ sessionId: id(ids.spin), date: SUN }], 'booking');
+    expect(fromB!.availability.version).toBeGreaterThan(onA.version);
+    const readOnA = await spinOn(a, SUN);
+    expect(readOnA).toEqual(fromB!.availability);
+    const [fromA] = await a.hub.engine.recompute([{ sessionId: id(ids.spin), date: SUN }], 'refresh');
+    expect(fromA?.availability.version ?? Number.POSITIVE_INFINITY).toBeGreaterThan(fromB!.availability.version);
+  });
+
+  it('refuses to overwrite a newer snapshot with an older one', async () => {
+    const current = await spinOn(a, SAT);
+    const stale = { ...current, booked: 0, version: current.version - 1 };
+    expect(await a.hub.cluster.store.put([stale])).toEqual([false]);
+    expect(await spinOn(b, SAT)).toEqual(current);
+  });
+
+  it('fills on a miss and answers from the cache after', async () => {
+    const lookups = async () => {
+      const text = await a.hub.metrics.registry.getSingleMetricAsString('slotcast_cache_lookups_total');
+      const value = (result: string) => Number(new RegExp(`result="${result}"[^}]*} (\\d+)`).exec(text)?.[1] ?? 0);
+      return { hit: value('hit'), miss: value('miss') };
+    };
+    const keys = (await a.hub.engine.keysIn({ from: '2030-01-01', to: '2030-01-03' })).length;
+    expect(keys).toBe(6); // swim and spin each day; weekend yoga does not run Tuesday to Thursday
+    const start = await lookups();
+    await a.hub.engine.byDateRange('2030-01-01', '2030-01-03');
+    const afterFirst = await lookups();
+    expect(afterFirst.miss - start.miss).toBe(keys);
+    await a.hub.engine.byDateRange('2030-01-01', '2030-01-03');
+    const afterSecond = await lookups();
+    expect(afterSecond.hit - afterFirst.hit).toBe(keys);
+    expect(afterSecond.miss).toBe(afterFirst.miss);
+  });
+
+  it('sees a session added on another instance once that instance says sessions changed', async () => {
+    const newId = new Types.ObjectId();
+    await a.hub.database.models.Session.create({ _id: newId, name: 'Late Sauna', startTime: '21:00', endTime: '22:00', capacity: 8 });
+    await a.hub.engine.recompute([{ sessionId: String(newId), date: SAT }], 'session');
+    expect((await b.hub.engine.byDate(SAT)).map((row) => row.name)).toContain('Late Sauna');
+  });
+
+  it('reads MongoDB on every call with the cache off', async () => {
+    const before = await spinOn(uncached, '2031-05-05');
+    await addBooking(uncached, id(ids.spin), '2031-05-05', 3);
+    expect((await spinOn(uncached, '2031-05-05')).booked).toBe(before.booked + 3);
+  });
+});
+
+describe('batching', () => {
+  it('reads a 30-day range with one bookings aggregation', async () => {
+    const calls: string[] = [];
+    a.hub.database.connection.set('debug', (collection: string, method: string) => {
+      calls.push(`${collection}.${method}`);
+    });
+    try {
+      await a.hub.engine.byDateRange('2032-03-01', '2032-03-30');
+    } finally {
+      a.hub.database.connection.set('debug', false);
+    }
+    expect(calls.filter((call) => call === 'bookings.aggregate')).toHaveLength(1);
+    expect(calls.filter((call) => call.startsWith('session_overrides.'))).toHaveLength(1);
+  });
+
+  it('fills a key that many readers miss at once with one recompute', async () => {
+    const calls: string[] = [];
+    a.hub.database.connection.set('debug', (collection: string, method: string) => {
+      calls.push(`${collection}.${method}`);
+    });
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => a.hub.engine.byDate('2033-07-07')));
+      expect(new Set(answers.map((rows) => JSON.stringify(rows))).size).toBe(1);
+    } finally {
+      a.hub.database.connection.set('debug', false);
+    }
+    expect(calls.filter((call) => call === 'bookings.aggregate')).toHaveLength(1);
+  });
+});

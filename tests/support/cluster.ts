@@ -1,0 +1,89 @@
+import { startRedisServer, type RedisServer } from '../../server/src/devservices/redis-server.ts';
+import { whenDone } from './cleanup.ts';
+import { connectDatabase, type Database } from '../../server/src/db/connect.ts';
+import { testDatabaseUri } from './database.ts';
+import { spawnHub, type HubProcess } from './hub-process.ts';
+import { unique } from './names.ts';
+import { TEST_JWT_SECRET } from './hub.ts';
+import { connect, subscribe, Received, type HubClientSocket } from './sockets.ts';
+
+export const LEASE_MS = 1000;
+
+/** Hub processes sharing one MongoDB database and a redis-server of their own (so a test may restart it). */
+export async function startCluster(options: { env?: Record<string, string> } = {}) {
+  const redis: { server: RedisServer } = { server: await startRedisServer() };
+  const mongoUri = testDatabaseUri();
+  const database: Database = await connectDatabase(mongoUri);
+  const prefix = unique('cluster');
+  const hubs: HubProcess[] = [];
+  whenDone(async () => {
+    await Promise.all(hubs.map((hub) => hub.stop('SIGKILL')));
+    await database.connection.dropDatabase();
+    await database.close();
+    await redis.server.stop();
+  });
+  const spawn = (name: string) => {
+    const hub = spawnHub({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MONGODB_URI: mongoUri,
+      REDIS_URL: redis.server.url,
+      REDIS_KEY_PREFIX: prefix,
+      INSTANCE_ID: name,
+      JWT_SECRET: TEST_JWT_SECRET,
+      LEADER_LEASE_MS: String(LEASE_MS),
+      COALESCE_MS: '20',
+      ...options.env,
+    });
+    hubs.push(hub);
+    return hub;
+  };
+  return {
+    redis,
+    database,
+    models: database.models,
+    spawn,
+    /** Every hub's warnings, errors and lease changes, for a failure message. */
+    diagnostics() {
+      return hubs
+        .flatMap((hub) => hub.logs.filter((l) => l.level >= 40 || /lease|feed|resync/.test(l.msg)).map((l) => `${hub.name} ${String(l.time)} ${l.msg} ${String(l.err ?? l.reason ?? '')}`.slice(0, 300)))
+        .sort((a, b) => a.split(' ')[1]!.localeCompare(b.split(' ')[1]!))
+        .join('\n');
+    },
+    async restartRedis(whileDown: () => Promise<void>) {
+      const port = redis.server.port;
+      await redis.server.stop();
+      await whileDown();
+      redis.server = await startRedisServer(port);
+    },
+  };
+}
+
+export const isLeader = (hub: HubProcess) => hub.waitForLog((line) => line.msg === 'leader lease acquired', 15_000);
+
+/**
+ * A client as the contract expects one to behave: it holds the newest version per key and,
+ * when the hub says resync (or it reconnects), subscribes again and applies the snapshots.
+ */
+export async function resyncingClient(url: string, channels: string[]): Promise<Received> {
+  const socket: HubClientSocket = await connect(url);
+  const received = new Received(socket);
+  const subscribeAll = async () => {
+    for (const channel of channels) {
+      const ack = await subscribe(socket, { channel });
+      if (!ack.ok) throw new Error(`subscribe ${channel}: ${ack.error.code}`);
+      received.apply(ack);
+    }
+  };
+  socket.on('resync', () => {
+    subscribeAll().catch((error: Error) => {
+      // A hub going away mid-resubscribe (the test's cleanup, a failover) is expected; anything else is a failure.
+      if (!/disconnected/.test(error.message)) received.failures.push(error);
+    });
+  });
+  await subscribeAll();
+  return received;
+}
+
+/** The hub's port from its log, as a URL. */
+export const urlOf = async (hub: HubProcess) => `http://127.0.0.1:${await hub.port()}`;

@@ -1,0 +1,19 @@
+import { inject } from 'vitest';
+import { whenDone } from './cleanup.ts';
+import { connectDatabase, type Database } from '../../server/src/db/connect.ts';
+import { withDatabase } from '../../server/src/devservices/services.ts';
+import { unique } from './names.ts';
+
+export function testDatabaseUri(): string {
+  return withDatabase(inject('mongoUri'), unique('t'));
+}
+
+/** Connects to a fresh database for this file and drops it after the file's tests. */
+export async function openTestDatabase(uri = testDatabaseUri()): Promise<Database & { uri: string }> {
+  const database = await connectDatabase(uri);
+  whenDone(async () => {
+    await database.connection.dropDatabase();
+    await database.close();
+  });
+  return Object.assign(database, { uri });
+}

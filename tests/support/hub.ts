@@ -1,0 +1,66 @@
+import { inject } from 'vitest';
+import { EventSource } from 'eventsource';
+import { whenDone } from './cleanup.ts';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../../server/src/config/env.ts';
+import { startHub, type Hub, type HubOptions } from '../../server/src/hub.ts';
+import type { AvailabilityChange, Broadcaster, OwnerUpdate, PublishOptions } from '../../server/src/broadcast/port.ts';
+import { createSlotcastClient, type SlotcastClient } from '../../client/src/index.ts';
+import type { Role } from '@slotcast/shared';
+import { testDatabaseUri } from './database.ts';
+import { unique } from './names.ts';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+/** A broadcaster that only remembers what the engine handed it. */
+export class RecordingBroadcaster implements Broadcaster {
+  readonly calls: { changes: AvailabilityChange[]; bookings: OwnerUpdate[] }[] = [];
+  async publish(changes: AvailabilityChange[], bookings: OwnerUpdate[] = [], options?: PublishOptions): Promise<void> {
+    if (options?.mayPublish && !options.mayPublish()) return;
+    this.calls.push({ changes, bookings });
+  }
+  get changes(): AvailabilityChange[] {
+    return this.calls.flatMap((call) => call.changes);
+  }
+  clear(): void {
+    this.calls.length = 0;
+  }
+}
+
+export interface TestHub {
+  hub: Hub;
+  config: Config;
+  recorder: RecordingBroadcaster;
+  client(token?: string): SlotcastClient;
+  token(sub: string, roles?: Role[], expiresIn?: string | number): Promise<string>;
+}
+
+/** Starts a hub in this process on a free port, with its own database (and Redis prefix); stopped after the file. */
+export async function startTestHub(
+  options: { redis?: boolean; env?: Record<string, string>; mongoUri?: string; hub?: HubOptions } = {},
+): Promise<TestHub> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MONGODB_URI: options.mongoUri ?? testDatabaseUri(),
+    JWT_SECRET: TEST_JWT_SECRET,
+    REDIS_KEY_PREFIX: unique('sc'),
+    INSTANCE_ID: unique('hub'),
+    ...(options.redis ? { REDIS_URL: inject('redisUrl') } : {}),
+    ...options.env,
+  });
+  const recorder = new RecordingBroadcaster();
+  const hub = await startHub(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), {
+    ...options.hub,
+    broadcasters: [recorder, ...(options.hub?.broadcasters ?? [])],
+  });
+  whenDone(() => hub.stop());
+  return {
+    hub,
+    config,
+    recorder,
+    client: (token) =>
+      createSlotcastClient({ url: `http://127.0.0.1:${hub.port}`, token, EventSource: EventSource as unknown as typeof globalThis.EventSource }),
+    token: (sub, roles = [], expiresIn = '1h') => hub.tokens.sign({ sub, roles }, expiresIn),
+  };
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../server/src/config/env.ts';
+
+describe('configuration', () => {
+  it('works with no environment at all', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      CACHE_TTL_SECONDS: 3600,
+      COALESCE_MS: 50,
+      LOW_AVAILABILITY_RATIO: 0.2,
+      HIGH_DEMAND_BOOKINGS: 10,
+      HIGH_DEMAND_WINDOW_MINUTES: 60,
+      TIMEZONE: 'UTC',
+    });
+    expect(config.MONGODB_URI).toBeUndefined();
+    expect(config.REDIS_URL).toBeUndefined();
+    expect(config.INSTANCE_ID).toMatch(/-\d+$/);
+  });
+
+  it('reads every contract variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      MONGODB_URI: 'mongodb://a:27017,b:27017/slotcast?replicaSet=rs0',
+      REDIS_URL: 'redis://127.0.0.1:6379/2',
+      JWT_SECRET: 'x'.repeat(32),
+      INSTANCE_ID: 'hub-a',
+      CACHE_TTL_SECONDS: '60',
+      COALESCE_MS: '0',
+      LOW_AVAILABILITY_RATIO: '0.25',
+      HIGH_DEMAND_BOOKINGS: '3',
+      HIGH_DEMAND_WINDOW_MINUTES: '15',
+      TIMEZONE: 'Europe/Paris',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+    });
+    expect(config).toMatchObject({
+      PORT: 8080,
+      COALESCE_MS: 0,
+      LOW_AVAILABILITY_RATIO: 0.25,
+      TIMEZONE: 'Europe/Paris',
+      CORS_ORIGINS: ['https://a.example', 'https://b.example'],
+    });
+  });
+
+  it('treats empty values as unset', () => {
+    const config = loadConfig({ PORT: '', REDIS_URL: '  ' });
+    expect(config.PORT).toBe(3000);
+    expect(config.REDIS_URL).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '80.5'],
+    ['MONGODB_URI', 'http://localhost'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['JWT_SECRET', 'short'],
+    ['INSTANCE_ID', 'has space'],
+    ['CACHE_TTL_SECONDS', '0'],
+    ['COALESCE_MS', '-1'],
+    ['LOW_AVAILABILITY_RATIO', '1.5'],
+    ['LOW_AVAILABILITY_RATIO', 'lots'],
+    ['HIGH_DEMAND_BOOKINGS', '0'],
+    ['HIGH_DEMAND_WINDOW_MINUTES', 'hour'],
+    ['TIMEZONE', 'Mars/Olympus'],
+    ['LOG_LEVEL', 'loud'],
+  ])('names %s when it is %j', (variable, value) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(variable);
+    expect((thrown as ConfigError).message).toMatch(new RegExp(`^Invalid configuration: ${variable} `));
+    expect((thrown as ConfigError).message).not.toContain('\n');
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryKeyIndex } from '../../server/src/feed/key-index.ts';
+import { documentId, horizonOf, translateBookings, translateOverrides, translateSessions } from '../../server/src/feed/translate.ts';
+
+const S1 = 'a'.repeat(24);
+const S2 = 'b'.repeat(24);
+const booking = (id: string, sessionId: string, date: string, extra: Record<string, unknown> = {}) => ({
+  _id: id,
+  sessionId,
+  date,
+  userId: 'u1',
+  quantity: 2,
+  status: 'confirmed',
+  ...extra,
+});
+
+describe('documentId', () => {
+  it('prefers the looked-up document, since the wire server puts the update in documentKey', () => {
+    expect(documentId({ operationType: 'update', documentKey: { _id: { $set: { x: 1 } } }, fullDocument: { _id: 'b1' } })).toBe('b1');
+    expect(documentId({ operationType: 'delete', documentKey: { _id: 'b2' } })).toBe('b2');
+    expect(documentId({ operationType: 'update', documentKey: { _id: { $set: { x: 1 } } }, fullDocument: null })).toBeUndefined();
+  });
+});
+
+describe('translateBookings', () => {
+  it('recomputes the new key and tells the owner', async () => {
+    const index = new MemoryKeyIndex();
+    const { work, needsResync } = await translateBookings([{ operationType: 'insert', fullDocument: booking('b1', S1, '2026-11-24') }], index);
+    expect(needsResync).toBeUndefined();
+    expect(work).toEqual([
+      {
+        key: { sessionId: S1, date: '2026-11-24' },
+        reason: 'booking',
+        booking: { bookingId: 'b1', userId: 'u1', sessionId: S1, date: '2026-11-24', status: 'confirmed', quantity: 2 },
+      },
+    ]);
+    expect(await index.get(['b1'])).toEqual([`${S1}:2026-11-24`]);
+  });
+
+  it('recomputes the old key too when a booking moves, from the index or a pre-image', async () => {
+    const index = new MemoryKeyIndex();
+    await index.set([['b1', `${S1}:2026-11-24`]]);
+    const moved = await translateBookings([{ operationType: 'update', fullDocument: booking('b1', S2, '2026-11-25') }], index);
+    expect(moved.work.map((w) => w.key)).toEqual([{ sessionId: S2, date: '2026-11-25' }, { sessionId: S1, date: '2026-11-24' }]);
+    const withPreImage = await translateBookings(
+      [{ operationType: 'update', fullDocument: booking('b9', S2, '2026-11-26'), fullDocumentBeforeChange: booking('b9', S1, '2026-11-20') }],
+      new MemoryKeyIndex(),
+    );
+    expect(withPreImage.work.map((w) => w.key.date)).toEqual(['2026-11-26', '2026-11-20']);
+  });
+
+  it('follows several moves of one booking in one batch', async () => {
+    const index = new MemoryKeyIndex();
+    await index.set([['b1', `${S1}:2026-11-01`]]);
+    const { work } = await translateBookings(
+      [
+        { operationType: 'update', fullDocument: booking('b1', S1, '2026-11-02') },
+        { operationType: 'update', fullDocument: booking('b1', S1, '2026-11-03') },
+      ],
+      index,
+    );
+    expect(work.map((w) => w.key.date).sort()).toEqual(['2026-11-01', '2026-11-02', '2026-11-02', '2026-11-03']);
+    expect(await index.get(['b1'])).toEqual([`${S1}:2026-11-03`]);
+  });
+
+  it('uses the index for deletes and asks for a resync when the old key is unknown', async () => {
+    const index = new MemoryKeyIndex();
+    await index.set([['b1', `${S1}:2026-11-24`]]);
+    const known = await translateBookings([{ operationType: 'delete', documentKey: { _id: 'b1' }, fullDocument: null }], index);
+    expect(known).toEqual({ work: [{ key: { sessionId: S1, date: '2026-11-24' }, reason: 'booking' }], needsResync: undefined });
+    expect(await index.get(['b1'])).toEqual([undefined]);
+    const unknown = await translateBookings([{ operationType: 'delete', documentKey: { _id: 'zz' }, fullDocument: null }], index);
+    expect(unknown.work).toEqual([]);
+    expect(unknown.needsResync).toMatch(/unknown earlier key/);
+  });
+});
+
+describe('translateOverrides and translateSessions', () => {
+  it('recomputes an override\'s keys with the override reason', async () => {
+    const index = new MemoryKeyIndex();
+    const { work } = await translateOverrides([{ operationType: 'insert', fullDocument: { _id: 'o1', sessionId: S1, date: '2026-12-01', closed: true } }], index);
+    expect(work).toEqual([{ key: { sessionId: S1, date: '2026-12-01' }, reason: 'override' }]);
+  });
+
+  it('recomputes every date of the horizon for a changed session', () => {
+    const horizon = horizonOf('2026-11-24', 2);
+    expect(horizon).toEqual({ from: '2026-11-23', to: '2026-11-26' });
+    const { work, needsResync } = translateSessions([{ operationType: 'update', fullDocument: { _id: S1.toUpperCase() } }], horizon);
+    expect(work.map((w) => `${w.key.sessionId === S1}:${w.key.date}:${w.reason}`)).toEqual([
+      'true:2026-11-23:session',
+      'true:2026-11-24:session',
+      'true:2026-11-25:session',
+      'true:2026-11-26:session',
+    ]);
+    expect(needsResync).toBeUndefined();
+    expect(translateSessions([{ operationType: 'update', documentKey: { _id: { $set: {} } }, fullDocument: null }], horizon).needsResync).toBeDefined();
+  });
+});

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/setup/services.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 90_000,
+    pool: 'forks',
+    // Two cores: more parallel files only add contention with the Java and hub processes.
+    maxWorkers: 2,
+    reporters: ['default', './tests/setup/summary-reporter.ts'],
+  },
+});
