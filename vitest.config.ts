@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/setup/services.ts'],
+    setupFiles: ['tests/setup/file.ts'],
     testTimeout: 30_000,
     hookTimeout: 90_000,
     pool: 'forks',

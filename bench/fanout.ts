@@ -376,7 +376,7 @@ async function main(): Promise<void> {
   onCleanup(async () => trace.stop());
 
   log(`MongoDB alone: ${WRITES} inserts seen through a bare change stream (no hubs running yet)…`);
-  const probe = await probeChangeStream(db.collection('fanout_probe'), services.wireServer?.pid);
+  const probe = await probeChangeStream(db.collection('fanout_probe'), services.wireServers[0]?.pid);
 
   log(`starting ${CLIENT_PROCESSES} client processes…`);
   const clients: Client[] = Array.from({ length: CLIENT_PROCESSES }, () =>
@@ -384,11 +384,11 @@ async function main(): Promise<void> {
   );
   for (const client of clients) onCleanup(() => client.stop({ op: 'exit' }));
   log(
-    `client pids ${clients.map((c) => c.pid).join(', ')}; mongo-java-server pid ${services.wireServer?.pid ?? 'n/a'}, redis-server holder pid ${services.redisServer?.pid ?? 'n/a'}`,
+    `client pids ${clients.map((c) => c.pid).join(', ')}; mongo-java-server pid ${services.wireServers[0]?.pid ?? 'n/a'}, redis-server holder pid ${services.redisServer?.pid ?? 'n/a'}`,
   );
   const deliveries = new Deliveries(clients);
   const sharedProcesses = [
-    { name: 'mongo-java-server', pid: services.wireServer?.pid },
+    { name: 'mongo-java-server', pid: services.wireServers[0]?.pid },
     { name: 'redis-server', pid: services.redisServer ? childrenOf(services.redisServer.pid)[0] : undefined },
     { name: 'bench process', pid: process.pid },
   ].filter((p): p is ProcessUse => p.pid !== undefined);

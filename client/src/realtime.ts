@@ -3,6 +3,7 @@ import {
   AVAILABILITY_NAMESPACE,
   CONNECT_ERROR,
   parseChannel,
+  SUBSCRIBE_ERROR,
   type Alert,
   type AuthAck,
   type AvailabilityUpdate,
@@ -31,9 +32,16 @@ export interface RealtimeClientOptions {
   transports?: ('websocket' | 'polling')[];
   /** Where the browser's online/offline events come from; defaults to globalThis when it has them. */
   eventTarget?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+  /** How long a subscribe waits for the hub's ack before asking again; default 10 s. */
+  ackTimeoutMs?: number;
   /** Extra socket.io-client options (tests, custom paths). */
   io?: Partial<ManagerOptions & SocketOptions>;
 }
+
+/** Not a hub code: the client's own, when a subscribe got no ack in time (it asks again). */
+export const ACK_TIMEOUT = 'ACK_TIMEOUT';
+/** Refusals that may go away by themselves: the client subscribes again after a backoff. */
+const RETRYABLE = new Set<string>([SUBSCRIBE_ERROR.RATE_LIMITED, SUBSCRIBE_ERROR.INTERNAL, ACK_TIMEOUT]);
 
 export interface ChannelHandlers {
   /** The channel's rows after each (re)subscribe, newest versions only. */
@@ -43,7 +51,10 @@ export interface ChannelHandlers {
   onAlert?(alert: Alert): void;
   /** User channels: the owner's booking changed. */
   onBooking?(update: BookingUpdate): void;
-  /** The subscribe was refused (INVALID_CHANNEL, FORBIDDEN, NOT_FOUND, …). */
+  /**
+   * The subscribe was refused (INVALID_CHANNEL, FORBIDDEN, NOT_FOUND, …) or not answered in time
+   * (ACK_TIMEOUT). RATE_LIMITED, INTERNAL and ACK_TIMEOUT are retried with backoff; the others are final.
+   */
   onError?(error: WireError): void;
 }
 
@@ -89,6 +100,7 @@ export class RealtimeClient {
   private current: ConnectionState = CONNECTION_STATE.idle;
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly joinRetries = new Set<ReturnType<typeof setTimeout>>();
   private token: RealtimeClientOptions['token'];
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly listeners: { [K in keyof Events]: Set<Events[K]> } = { state: new Set(), alert: new Set(), booking: new Set() };
@@ -117,6 +129,8 @@ export class RealtimeClient {
 
   close(): void {
     clearTimeout(this.retryTimer);
+    this.joinRetries.forEach(clearTimeout);
+    this.joinRetries.clear();
     this.onlineTarget?.removeEventListener('online', this.handleOnline);
     const socket = this.socket;
     this.socket = undefined;
@@ -221,6 +235,8 @@ export class RealtimeClient {
   }
 
   private dispose(socket: HubSocket): void {
+    this.joinRetries.forEach(clearTimeout);
+    this.joinRetries.clear();
     socket.removeAllListeners();
     socket.close();
     if (this.socket === socket) this.socket = undefined;
@@ -246,17 +262,19 @@ export class RealtimeClient {
     await Promise.all([...this.subscriptions.values()].map((subscription) => this.join(subscription, [...subscription.handlers])));
   }
 
-  private async join(subscription: Subscription, handlers: ChannelHandlers[]): Promise<void> {
+  private async join(subscription: Subscription, handlers: ChannelHandlers[], attempt = 0): Promise<void> {
     const socket = this.socket;
-    if (!socket) return;
-    let ack: SubscribeAck;
+    if (!socket?.connected) return; // The next connect subscribes again.
+    let ack: SubscribeAck | { ok: false; error: WireError };
     try {
-      ack = await socket.timeout(10_000).emitWithAck('subscribe', { channel: subscription.name });
+      ack = await socket.timeout(this.options.ackTimeoutMs ?? 10_000).emitWithAck('subscribe', { channel: subscription.name });
     } catch {
-      return; // The connection went away; the next connect subscribes again.
+      ack = { ok: false, error: { code: ACK_TIMEOUT, message: 'the hub did not answer the subscribe in time' } };
     }
     if (!ack.ok) {
-      handlers.forEach((h) => h.onError?.(ack.error));
+      const { error } = ack;
+      handlers.forEach((h) => h.onError?.(error));
+      if (RETRYABLE.has(error.code)) this.joinLater(socket, subscription, handlers, attempt);
       return;
     }
     for (const row of ack.snapshot) {
@@ -266,6 +284,16 @@ export class RealtimeClient {
     // Handlers see the store's rows (newest versions), which may be newer than the snapshot.
     const rows = ack.snapshot.map((row) => this.store.get(row.sessionId, row.date) ?? row);
     handlers.forEach((h) => h.onSnapshot?.(rows));
+  }
+
+  /** Asks again after a backoff, unless the connection or the subscription is gone by then. */
+  private joinLater(socket: HubSocket, subscription: Subscription, handlers: ChannelHandlers[], attempt: number): void {
+    const timer = setTimeout(() => {
+      this.joinRetries.delete(timer);
+      if (this.socket !== socket || this.subscriptions.get(subscription.name) !== subscription) return;
+      void this.join(subscription, handlers.filter((h) => subscription.handlers.has(h)), attempt + 1);
+    }, fullJitter(attempt, this.options.backoff ?? DEFAULT_BACKOFF));
+    this.joinRetries.add(timer);
   }
 
   private setState(state: ConnectionState, reason: StateReason, extra: { attempt?: number; delayMs?: number } = {}): void {

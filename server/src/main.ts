@@ -3,6 +3,7 @@ import { createLogger } from './observability/logger.ts';
 import { startHub, type Hub } from './hub.ts';
 import { startWireServer, type WireServer } from './devservices/wire-server.ts';
 import { withDatabase } from './devservices/services.ts';
+import { clearOplog, keepOplogFor } from './devservices/oplog.ts';
 import { seedDemoData } from './db/seed.ts';
 import { connectDatabase } from './db/connect.ts';
 import { simulateBookings } from './db/simulate.ts';
@@ -18,8 +19,12 @@ try {
   process.exit(1);
 }
 
+/** History the embedded database keeps for resuming the change feed, like a small capped oplog. */
+const EMBEDDED_OPLOG_RETENTION_MS = 10 * 60_000;
+
 const logger = createLogger({ level: config.LOG_LEVEL, instanceId: config.INSTANCE_ID });
 let embedded: WireServer | undefined;
+let stopOplogTrim: (() => void) | undefined;
 let hub: Hub | undefined;
 
 /** Ordered and idempotent: the hub drains first, then the database it used goes away. */
@@ -35,6 +40,7 @@ function shutdown(reason: string, exitCode: number): Promise<void> {
     try {
       await hub?.stop();
     } finally {
+      stopOplogTrim?.();
       await embedded?.stop();
     }
     // Standard input is only read to notice a parent going away; it must not keep a stopped process alive.
@@ -66,7 +72,10 @@ try {
       } finally {
         await seeding.close();
       }
+      // Nothing watches yet: the seed's thousands of entries would only slow every change-stream pull.
+      await clearOplog(embedded.uri);
     }
+    stopOplogTrim = keepOplogFor(embedded.uri, EMBEDDED_OPLOG_RETENTION_MS, (error) => logger.warn({ err: error }, 'could not trim the embedded oplog'));
   }
   const database = () => hub!.database.models;
   hub = await startHub(config, logger, {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, RESYNC_REASON, todayIn } from '@slotcast/shared';
-import { createRealtimeClient, type RealtimeClient, type StateChange } from '../../client/src/index.ts';
+import { ACK_TIMEOUT, createRealtimeClient, type RealtimeClient, type StateChange } from '../../client/src/index.ts';
 import { freePort } from '../../server/src/devservices/redis-server.ts';
 import { connectDatabase, type Database } from '../../server/src/db/connect.ts';
 import { spawnHub, type HubProcess } from '../support/hub-process.ts';
@@ -99,6 +99,36 @@ describe('realtime client against a hub process', () => {
     target.dispatchEvent(new Event('online'));
     await until('connected again', () => client.state === 'connected', 10_000);
   }, 60_000);
+
+  it('asks again when a subscribe gets no answer in time, and applies the snapshot once the hub answers', async () => {
+    const client = createRealtimeClient({ url: `http://127.0.0.1:${await hub.port()}`, ackTimeoutMs: 300, backoff: { baseMs: 50, maxMs: 200 }, transports: ['websocket'] });
+    const { until, wake } = track(client);
+    const errors: string[] = [];
+    const snapshots: number[] = [];
+    client.connect();
+    await until('connected', () => client.state === 'connected');
+    // A hub that cannot answer for a while (stopped, overloaded): the connection stays, the ack does not come.
+    hub.child.kill('SIGSTOP');
+    try {
+      client.subscribe(`availability.${today}`, {
+        onError: (error) => {
+          errors.push(error.code);
+          wake();
+        },
+        onSnapshot: (rows) => {
+          snapshots.push(rows.length);
+          wake();
+        },
+      });
+      await until('an ack timeout', () => errors.includes(ACK_TIMEOUT));
+      expect(snapshots).toEqual([]);
+    } finally {
+      hub.child.kill('SIGCONT');
+    }
+    await until('the snapshot of a later attempt', () => snapshots.length > 0);
+    expect(snapshots[0]).toBe(1);
+    expect(client.state).toBe('connected');
+  }, 30_000);
 });
 
 describe('realtime client against an in-process hub', () => {

@@ -1,10 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { Types } from 'mongoose';
 import { addDays } from '@slotcast/shared';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { connect, subscribe, Received } from '../support/sockets.ts';
 import { ids, id } from '../support/fixture.ts';
-import { testDatabaseUri } from '../support/database.ts';
+import { openTestDatabase, testDatabaseUri, testServerUri } from '../support/database.ts';
+import { clearOplog } from '../../server/src/devservices/oplog.ts';
 
 async function setup(env: Record<string, string> = {}) {
   const t = await startTestHub({ redis: true, mongoUri: testDatabaseUri(), env: { COALESCE_MS: '50', ...env } });
@@ -119,5 +120,36 @@ describe('change feed (polling mode)', () => {
     await watcher.until('capacity', (r) => r.get(id(ids.swim), today)?.capacity === 12);
     expect(await truth(t, id(ids.swim), addDays(today, 1))).toMatchObject({ booked: 2, capacity: 12 });
     expect(new Types.ObjectId(id(ids.swim))).toBeDefined();
+  });
+});
+
+describe('change feed resumed from a position the oplog no longer has', () => {
+  it('keeps following, and the new leader\'s resync covers what happened meanwhile', async () => {
+    const mongoUri = testDatabaseUri();
+    const env = { COALESCE_MS: '20' };
+    const { models } = await openTestDatabase(mongoUri);
+    const first = await startTestHub({ redis: true, mongoUri, env, captureLogs: true });
+    await models.Session.create({ _id: ids.swim, name: 'Morning Swim', startTime: '07:00', endTime: '08:00', capacity: 10 });
+    // After this, only the change feed can tell the socket about the booking (and store a token for it).
+    await first.waitForLog('the first resync', (line) => line.msg === 'resynced the horizon');
+    const today = first.hub.engine.today();
+    const early = new Received(await connect(`http://127.0.0.1:${first.hub.port}`));
+    early.apply(await subscribe(early.socket, { channel: `availability.${today}` }));
+    await models.Booking.create({ sessionId: ids.swim, date: today, userId: 'before', quantity: 1, status: 'confirmed' });
+    await early.until('the first booking', (r) => r.get(id(ids.swim), today)?.booked === 1);
+    await first.hub.stop(); // stores the resume token of its last batch
+    await models.Booking.create({ sessionId: ids.swim, date: today, userId: 'while-down', quantity: 2, status: 'confirmed' });
+    // Stands in for a capped oplog that rolled over while no hub ran (this worker's server is ours alone).
+    if (inject('mongoIsOurs')) await clearOplog(testServerUri());
+
+    const second = await startTestHub({ redis: true, mongoUri, env: { ...env, REDIS_KEY_PREFIX: first.config.REDIS_KEY_PREFIX }, captureLogs: true });
+    await second.waitForLog('the feed resuming from the stored token', (line) => line.msg === 'change feed started');
+    expect(second.logs.find((line) => line.msg === 'change feed started')?.resumed).toContain('bookings:true');
+    const watcher = new Received(await connect(`http://127.0.0.1:${second.hub.port}`));
+    watcher.apply(await subscribe(watcher.socket, { channel: `availability.${today}` }));
+    await watcher.until('the write made while no hub ran', (r) => r.get(id(ids.swim), today)?.booked === 3);
+
+    await models.Booking.create({ sessionId: ids.swim, date: today, userId: 'after', quantity: 4, status: 'confirmed' });
+    await watcher.until('the write after the restart', (r) => r.get(id(ids.swim), today)?.booked === 7);
   });
 });

@@ -4,8 +4,14 @@ import { connectDatabase, type Database } from '../../server/src/db/connect.ts';
 import { withDatabase } from '../../server/src/devservices/services.ts';
 import { unique } from './names.ts';
 
+/** This worker's MongoDB server (files in one worker run one at a time). */
+export function testServerUri(): string {
+  const uris = inject('mongoUris');
+  return uris[(Number(process.env.VITEST_POOL_ID ?? 1) - 1) % uris.length]!;
+}
+
 export function testDatabaseUri(): string {
-  return withDatabase(inject('mongoUri'), unique('t'));
+  return withDatabase(testServerUri(), unique('t'));
 }
 
 /** Connects to a fresh database for this file and drops it after the file's tests. */

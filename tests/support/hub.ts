@@ -1,6 +1,7 @@
 import { inject } from 'vitest';
 import { EventSource } from 'eventsource';
 import { whenDone } from './cleanup.ts';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../server/src/config/env.ts';
 import { startHub, type Hub, type HubOptions } from '../../server/src/hub.ts';
@@ -9,6 +10,7 @@ import { createSlotcastClient, type SlotcastClient } from '../../client/src/inde
 import type { Role } from '@slotcast/shared';
 import { testDatabaseUri } from './database.ts';
 import { unique } from './names.ts';
+import { Waiter } from './waiter.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -29,6 +31,9 @@ export class RecordingBroadcaster implements Broadcaster {
 
 export interface TestHub {
   hub: Hub;
+  /** The hub's log lines (with `captureLogs`), parsed. */
+  logs: { level: number; msg: string; [field: string]: unknown }[];
+  waitForLog(description: string, match: (line: TestHub['logs'][number]) => boolean, timeoutMs?: number): Promise<void>;
   config: Config;
   recorder: RecordingBroadcaster;
   client(token?: string): SlotcastClient;
@@ -37,7 +42,7 @@ export interface TestHub {
 
 /** Starts a hub in this process on a free port, with its own database (and Redis prefix); stopped after the file. */
 export async function startTestHub(
-  options: { redis?: boolean; env?: Record<string, string>; mongoUri?: string; hub?: HubOptions } = {},
+  options: { redis?: boolean; env?: Record<string, string>; mongoUri?: string; hub?: HubOptions; captureLogs?: boolean } = {},
 ): Promise<TestHub> {
   const config = loadConfig({
     PORT: '0',
@@ -50,13 +55,26 @@ export async function startTestHub(
     ...options.env,
   });
   const recorder = new RecordingBroadcaster();
-  const hub = await startHub(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), {
+  const logs: TestHub['logs'] = [];
+  const logWaiter = new Waiter();
+  const capture = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logs.push(JSON.parse(line) as TestHub['logs'][number]);
+      logWaiter.wake();
+      done();
+    },
+  });
+  const logger = options.captureLogs ? pino({ level: 'info' }, capture) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const hub = await startHub(config, logger, {
     ...options.hub,
     broadcasters: [recorder, ...(options.hub?.broadcasters ?? [])],
   });
   whenDone(() => hub.stop());
   return {
     hub,
+    logs,
+    waitForLog: (description, match, timeoutMs = 15_000) =>
+      logWaiter.until(description, () => logs.some(match), timeoutMs, { detail: () => logs.map((line) => JSON.stringify(line)).join('\n') }),
     config,
     recorder,
     client: (token) =>

@@ -54,7 +54,8 @@ function redisServices(config: Config, url: string, logger: Logger): ClusterServ
   const commands = createRedis(url, logger, 'commands', () => listeners.forEach((listener) => listener()));
   // The adapter publishes without handling failures; an offline queue that never gives up keeps a Redis outage from becoming an unhandled rejection.
   const pub = createRedis(url, logger, 'adapter-pub', undefined, { maxRetriesPerRequest: null });
-  const sub = createRedis(url, logger, 'adapter-sub', undefined, { maxRetriesPerRequest: null });
+  // No ready check: the adapter's SUBSCRIBE may reach the wire first, and the check's INFO is then refused (ioredis#2037).
+  const sub = createRedis(url, logger, 'adapter-sub', undefined, { maxRetriesPerRequest: null, enableReadyCheck: false });
   const lease = new RedisLease(commands, keys, config.INSTANCE_ID, config.LEADER_LEASE_MS, logger);
   const events = new RedisEventLog(commands, keys.events, logger);
   return {

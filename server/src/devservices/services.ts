@@ -4,9 +4,11 @@ import { startWireServer, type WireServer } from './wire-server.ts';
 export interface DevServices {
   /** Base MongoDB URI with no database name; see `withDatabase`. */
   mongoUri: string;
+  /** One base URI per requested wire server (the environment's MONGODB_URI once when set). */
+  mongoUris: string[];
   redisUrl?: string;
-  /** Present when this helper started the process (not when the URI came from the environment). */
-  wireServer?: WireServer;
+  /** Present when this helper started them (not when the URI came from the environment). */
+  wireServers: WireServer[];
   redisServer?: RedisServer;
   stop(): Promise<void>;
 }
@@ -17,24 +19,33 @@ export interface DevServices {
  */
 export async function startDevServices(options: {
   redis: boolean;
+  /** Separate wire servers, so parallel users do not share one oplog (tests: one per worker). */
+  wireServers?: number;
   env?: NodeJS.ProcessEnv;
 }): Promise<DevServices> {
   const env = options.env ?? process.env;
-  const wireServer = env.MONGODB_URI ? undefined : await startWireServer();
+  const started = await Promise.allSettled(
+    env.MONGODB_URI ? [] : Array.from({ length: options.wireServers ?? 1 }, () => startWireServer()),
+  );
+  const wireServers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   let redisServer: RedisServer | undefined;
   try {
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     redisServer = options.redis && !env.REDIS_URL ? await startRedisServer() : undefined;
   } catch (error) {
-    await wireServer?.stop();
+    await Promise.all(wireServers.map((server) => server.stop()));
     throw error;
   }
+  const mongoUris = env.MONGODB_URI ? [env.MONGODB_URI] : wireServers.map((server) => server.uri);
   return {
-    mongoUri: env.MONGODB_URI ?? wireServer!.uri,
+    mongoUri: mongoUris[0]!,
+    mongoUris,
     redisUrl: options.redis ? (env.REDIS_URL ?? redisServer!.url) : undefined,
-    wireServer,
+    wireServers,
     redisServer,
     async stop() {
-      await Promise.all([wireServer?.stop(), redisServer?.stop()]);
+      await Promise.all([...wireServers.map((server) => server.stop()), redisServer?.stop()]);
     },
   };
 }

@@ -139,6 +139,7 @@ export class CollectionWatcher {
     await this.chain;
     if (this.stopped) return;
     if (lostReason) {
+      this.logger.warn({ collection: this.name, reason: lostReason }, 'change stream history lost; reopening from now and resyncing');
       await this.tokens.clear(this.name).catch((error: unknown) => this.logger.warn({ err: error }, 'could not clear the resume token'));
       this.hooks.lostHistory(`${this.name}: ${lostReason}`);
       this.open(undefined);
