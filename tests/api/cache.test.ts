@@ -125,3 +125,43 @@ describe('batching', () => {
     expect(calls.filter((call) => call === 'bookings.aggregate')).toHaveLength(1);
   });
 });
+
+describe('publishing after a change', () => {
+  const cacheKey = (key: { sessionId: string; date: string }) => `${key.sessionId}:${key.date}`;
+
+  it('publishes a key recomputed after a change even when a reader cached the same numbers first', async () => {
+    const key = { sessionId: id(ids.spin), date: '2030-03-04' };
+    const held = await spinOn(a, key.date); // what subscribers hold
+    await addBooking(a, key.sessionId, key.date, 1);
+    // The entry expires (CACHE_TTL_SECONDS) and a reader on another instance fills it, publishing nothing.
+    await a.hub.cluster.store.delete([cacheKey(key)]);
+    expect((await spinOn(b, key.date)).booked).toBe(held.booked + 1);
+    a.recorder.clear();
+    const [change] = await a.hub.engine.recompute([key], 'booking');
+    expect(change?.availability.booked).toBe(held.booked + 1);
+    expect(a.recorder.changes.map((c) => c.availability.version)).toEqual([change!.availability.version]);
+  });
+
+  it('publishes the newer row when another writer stored one during the recompute', async () => {
+    const key = { sessionId: id(ids.spin), date: '2030-03-05' };
+    const current = await spinOn(a, key.date);
+    // Stands in for a reader's fill that reserved its version after this recompute did.
+    const newer = { ...current, booked: current.booked + 1, version: current.version + 1e12 };
+    await addBooking(a, key.sessionId, key.date, 1);
+    expect(await a.hub.cluster.store.put([newer])).toEqual([true]);
+    a.recorder.clear();
+    const [change] = await a.hub.engine.recompute([key], 'booking');
+    expect(change?.availability).toEqual(newer);
+    expect(a.recorder.changes.map((c) => c.availability)).toEqual([newer]);
+  });
+
+  it('neither caches nor publishes once the fence says this instance is no longer the leader', async () => {
+    const key = { sessionId: id(ids.spin), date: '2030-03-06' };
+    const before = await spinOn(a, key.date);
+    await addBooking(a, key.sessionId, key.date, 1);
+    a.recorder.clear();
+    expect(await a.hub.engine.recompute([key], 'booking', [], { mayPublish: () => false })).toEqual([]);
+    expect(a.recorder.calls).toEqual([]);
+    expect(await a.hub.cluster.store.get([cacheKey(key)])).toEqual([before]);
+  });
+});

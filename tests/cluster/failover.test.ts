@@ -21,7 +21,12 @@ async function setUp() {
     await cluster.models.Booking.create({ ...key, userId: `u${i % 13}`, quantity: 1, status: i % 10 === 9 ? 'cancelled' : 'confirmed' });
   };
   const channels = ['availability', `availability.${tomorrow}`];
-  return { cluster, write, channels };
+  /**
+   * A confirmed booking on the key of write `i`: once clients show it, every publish for that key's
+   * earlier writes is done (a key's events are handled in order), including owner-only ones.
+   */
+  const marker = (i: number) => cluster.models.Booking.create({ ...keys[i % keys.length]!, userId: 'marker', quantity: 1, status: 'confirmed' });
+  return { cluster, write, channels, marker };
 }
 
 async function expectConverged(cluster: Awaited<ReturnType<typeof setUp>>['cluster'], clients: Received[]) {
@@ -75,13 +80,15 @@ describe('failover', () => {
   }, 120_000);
 
   it('SIGSTOP of the leader past its TTL, then SIGCONT: the stale leader neither stores nor emits', async () => {
-    const { cluster, write, channels } = await setUp();
+    const { cluster, write, channels, marker } = await setUp();
     const a = cluster.spawn('hub-a');
     await isLeader(a);
     const b = cluster.spawn('hub-b');
     const [urlA, urlB] = [await urlOf(a), await urlOf(b)];
     const clients = await Promise.all([urlA, urlB].map((url) => resyncingClient(url, channels)));
     for (let i = 0; i < 20; i += 1) await write(i);
+    // Write 19 is a cancellation, which its owner hears about even though no number moves.
+    await marker(19);
     await expectConverged(cluster, clients);
 
     const emitsBefore = await emitsOf(urlA);

@@ -45,6 +45,13 @@ interface Catalog {
   byId: Map<string, SessionInfo>;
 }
 
+export interface PublishScope {
+  /** The leader's fence: false once this instance may no longer write or publish. */
+  mayPublish?: () => boolean;
+  /** A refresh publishes every key, changed or not (after events may have been lost). */
+  announceAll?: boolean;
+}
+
 /** Keys per recompute batch: bounds one aggregation's $in list and one Redis pipeline. */
 const BATCH = 500;
 
@@ -199,16 +206,7 @@ export class AvailabilityEngine {
 
   /** Recomputes and caches missing keys; where another writer got a newer version in first, that one wins. */
   private async fill(keys: Key[]): Promise<SessionAvailability[]> {
-    const rows = (await this.compute(keys)).map(({ next }) => next);
-    const written = await this.store.put(rows);
-    const lost = rows.filter((_, i) => !written[i]);
-    if (lost.length === 0) return rows;
-    const newer = new Map(
-      (await this.store.get(lost.map((row) => keyOf(row.sessionId, row.date))))
-        .filter((row): row is SessionAvailability => row !== undefined)
-        .map((row) => [keyOf(row.sessionId, row.date), row]),
-    );
-    return rows.map((row) => newer.get(keyOf(row.sessionId, row.date)) ?? row);
+    return this.storeOrNewer((await this.compute(keys)).map(({ next }) => next));
   }
 
   /**
@@ -245,29 +243,35 @@ export class AvailabilityEngine {
   }
 
   /**
-   * Recomputes keys after a change, stores them, and publishes those that differ from what the
-   * cache held. A key whose session no longer runs is published once as closed and dropped.
+   * Recomputes keys and stores them. After a change (a booking, session or override event)
+   * every running key is published, even when the cache already held the same numbers: a reader
+   * may have filled the cache after the write, or a former leader written it without publishing,
+   * while clients still hold an older version. A refresh publishes only what differs from the
+   * cache unless `announceAll`. A key whose session no longer runs is published once as closed
+   * and dropped.
    */
-  async recompute(
-    keys: Key[],
-    reason: UpdateReason,
-    bookings: BookingChange[] = [],
-    options: { mayPublish?: () => boolean } = {},
-  ): Promise<AvailabilityChange[]> {
+  async recompute(keys: Key[], reason: UpdateReason, bookings: BookingChange[] = [], options: PublishScope = {}): Promise<AvailabilityChange[]> {
     const unique = [...new Map(keys.map((key) => [keyOf(key.sessionId, key.date), key])).values()];
     // refresh() says so once for its whole scope; a session change says so here.
     if (reason === 'session') await this.sessionsChanged();
     const previous = await this.store.get(unique.map((key) => keyOf(key.sessionId, key.date)));
     const computed = await this.compute(unique);
-    const written = await this.store.put(computed.filter((row) => row.runs).map((row) => row.next));
+    // Checked after the versions were reserved: a leader paused in between must not cache rows
+    // numbered after its successor's (they would win over the successor's writes unpublished).
+    if (options.mayPublish && !options.mayPublish()) return [];
+    const running = computed.filter((row) => row.runs).map((row) => row.next);
+    const announced = await this.storeOrNewer(running);
     await this.store.delete(computed.filter((row) => !row.runs).map((row) => keyOf(row.key.sessionId, row.key.date)));
 
-    let w = 0;
-    const changed = computed.flatMap(({ next, runs }, i) => {
-      const stored = runs ? written[w++] : true;
-      const before = previous[i];
-      const same = before !== undefined && runs && sameAvailability(before, next);
-      return stored && !same && (before || runs) ? [{ before, next }] : [];
+    // Where someone else wrote a newer row meanwhile, that row is what clients need.
+    const newest = new Map(announced.map((row) => [keyOf(row.sessionId, row.date), row]));
+    const rows = computed.map(({ next }) => newest.get(keyOf(next.sessionId, next.date)) ?? next);
+    const compare = reason === 'refresh' && !options.announceAll;
+    const changed = computed.flatMap(({ runs }, i) => {
+      const [before, next] = [previous[i], rows[i]!];
+      if (!before && !runs) return [];
+      if (compare && before && runs && sameAvailability(before, next)) return [];
+      return [{ before, next }];
     });
     const recent = reason === 'booking' ? await this.alertRules.recentBookingsOf(changed.map(({ next }) => next)) : new Map<string, number>();
     const changes: AvailabilityChange[] = [];
@@ -275,7 +279,7 @@ export class AvailabilityEngine {
       changes.push({ availability: next, reason, alerts: await this.alertRules.begun(before, next, recent.get(keyOf(next.sessionId, next.date)) ?? 0) });
     }
     // Owners hear about their booking with the key's current availability, whether or not the numbers moved.
-    const current = new Map(computed.map(({ next }) => [keyOf(next.sessionId, next.date), next]));
+    const current = new Map(rows.map((row) => [keyOf(row.sessionId, row.date), row]));
     const owners = bookings.flatMap(({ userId, sessionId, date, ...booking }) => {
       const availability = current.get(keyOf(sessionId, date));
       return availability ? [{ userId, update: { ...booking, sessionId, date, availability } }] : [];
@@ -286,11 +290,21 @@ export class AvailabilityEngine {
     return changes;
   }
 
+  /** Stores rows; where a newer version is already there, returns that one instead. */
+  private async storeOrNewer(rows: SessionAvailability[]): Promise<SessionAvailability[]> {
+    const written = await this.store.put(rows);
+    const lost = rows.filter((_, i) => !written[i]);
+    if (lost.length === 0) return rows;
+    const newer = new Map(
+      (await this.store.get(lost.map((row) => keyOf(row.sessionId, row.date))))
+        .filter((row): row is SessionAvailability => row !== undefined)
+        .map((row) => [keyOf(row.sessionId, row.date), row]),
+    );
+    return rows.map((row) => newer.get(keyOf(row.sessionId, row.date)) ?? row);
+  }
+
   /** Recomputes a scope from MongoDB, overwrites the cache and publishes what changed. */
-  async refresh(
-    scope: { from?: IsoDate; to?: IsoDate; sessionId?: string },
-    options: { mayPublish?: () => boolean } = {},
-  ): Promise<{ recomputed: number; broadcast: number }> {
+  async refresh(scope: { from?: IsoDate; to?: IsoDate; sessionId?: string }, options: PublishScope = {}): Promise<{ recomputed: number; broadcast: number }> {
     if (scope.sessionId) await this.requireSession(scope.sessionId);
     await this.sessionsChanged();
     const from = scope.from ?? this.today();

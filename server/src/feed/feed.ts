@@ -44,6 +44,7 @@ export class ChangeFeed {
   private lastResync = -Infinity;
   private resyncTimer: NodeJS.Timeout | undefined;
   private resyncing: Promise<void> = Promise.resolve();
+  private announceAllNext = false;
 
   private readonly translate = {
     bookings: (events: FeedEvent[]) => translateBookings(events, this.options.bookingKeys),
@@ -89,6 +90,7 @@ export class ChangeFeed {
 
   private async lead(): Promise<void> {
     const generation = ++this.generation;
+    let resumedAll = false;
     const { logger, models } = this.options;
     if (this.mode === 'stream') {
       this.watchers = [
@@ -98,22 +100,24 @@ export class ChangeFeed {
       ];
       const started = await Promise.all(this.watchers.map((watcher) => watcher.start()));
       logger.info({ resumed: started.map((s, i) => `${this.watchers[i]!.name}:${s.resumed}`) }, 'change feed started');
+      resumedAll = started.every((s) => s.resumed);
     } else {
       await this.startPoller();
     }
     if (generation !== this.generation) return;
     await this.loadIndexes();
-    this.requestResync('leader acquired');
+    // Without a stored position, writes made before now may never have been published: say everything once.
+    this.requestResync('leader acquired', { announceAll: !resumedAll });
   }
 
   private hooks(translateBatch: (events: FeedEvent[]) => Promise<Translation>) {
     return {
       handle: async (events: FeedEvent[]) => {
         const { work, needsResync } = await translateBatch(events);
-        if (needsResync) this.requestResync(needsResync);
+        if (needsResync) this.requestResync(needsResync, { announceAll: true });
         await this.coalescer.add(work);
       },
-      lostHistory: (reason: string) => this.requestResync(reason),
+      lostHistory: (reason: string) => this.requestResync(reason, { announceAll: true }),
       unsupported: (error: Error) => void this.fallBackToPolling(error),
     };
   }
@@ -167,27 +171,34 @@ export class ChangeFeed {
     await overrideKeys.set(await entries(models.SessionOverride));
   }
 
-  /** Recomputes the horizon, at most once per interval; asking again meanwhile queues one more. */
-  requestResync(reason: string): void {
+  /**
+   * Recomputes the horizon, at most once per interval; asking again meanwhile queues one more.
+   * `announceAll` (after events may have been lost) publishes every key, not only those that
+   * differ from the cache: the cache may hold rows that were never published.
+   */
+  requestResync(reason: string, options: { announceAll?: boolean } = {}): void {
+    this.announceAllNext ||= options.announceAll === true;
     if (this.resyncTimer) return;
     const wait = Math.max(0, this.lastResync + RESYNC_MIN_INTERVAL_MS - Date.now());
     this.resyncTimer = setTimeout(() => {
       this.resyncTimer = undefined;
       this.lastResync = Date.now();
-      this.resyncing = this.resyncing.then(() => this.resync(reason));
+      const announceAll = this.announceAllNext;
+      this.announceAllNext = false;
+      this.resyncing = this.resyncing.then(() => this.resync(reason, announceAll));
     }, wait);
   }
 
-  private async resync(reason: string): Promise<void> {
+  private async resync(reason: string, announceAll: boolean): Promise<void> {
     const { engine, lease, logger, metrics } = this.options;
     if (!lease.isHeld()) return;
     try {
-      const result = await engine.refresh(this.horizon(), { mayPublish: () => lease.isHeld() });
+      const result = await engine.refresh(this.horizon(), { mayPublish: () => lease.isHeld(), announceAll });
       metrics?.feedResyncs.inc();
-      logger.info({ reason, ...result }, 'resynced the horizon');
+      logger.info({ reason, announceAll, ...result }, 'resynced the horizon');
     } catch (error) {
       logger.warn({ reason, err: error }, 'resync failed; trying again');
-      this.requestResync(reason);
+      this.requestResync(reason, { announceAll });
     }
   }
 
