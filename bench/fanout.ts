@@ -123,25 +123,24 @@ const STEPS = [
     match: (c: string, a: string[]) => c !== 'hset' && a.includes(`${PREFIX}:booking-keys`),
   },
   {
-    id: 'cache',
-    label: 'key index → recompute reads the cached figures (MGET)',
-    match: (c: string, a: string[]) => c === 'mget' && a.some((x) => x.startsWith(`${PREFIX}:avail:`)),
+    id: 'reads',
+    label: 'key index → recompute starts its reads (cache MGET and version reserve, side by side)',
+    match: (c: string, a: string[]) => (c === 'mget' && a.some((x) => x.startsWith(`${PREFIX}:avail:`))) || a.includes(`${PREFIX}:version`),
   },
-  { id: 'reserve', label: 'cache read → version reserved (Lua INCRBY)', match: (_c: string, a: string[]) => a.includes(`${PREFIX}:version`) },
   {
     id: 'stored',
-    label: 'version → new figures stored (the MongoDB aggregation runs in between)',
+    label: 'reads → new figures stored (the MongoDB aggregation and the high-demand count run alongside)',
     match: (c: string, a: string[]) => (c === 'evalsha' || c === 'eval') && a.some((x) => x.startsWith(`${PREFIX}:avail:`)),
   },
   {
-    id: 'logged',
-    label: 'stored → event-log XADD (high-demand check and booking holders: two MongoDB reads)',
-    match: (c: string, a: string[]) => c === 'xadd' && a[1] === `${PREFIX}:events`,
+    id: 'published',
+    label: 'stored → adapter PUBLISH (booking holders: a MongoDB read; then the Socket.IO emit)',
+    match: (c: string, a: string[]) => c === 'publish' && (a[1] ?? '').startsWith(`${PREFIX}:socket.io#`),
   },
   {
-    id: 'published',
-    label: 'XADD → adapter PUBLISH (the Socket.IO emit)',
-    match: (c: string, a: string[]) => c === 'publish' && (a[1] ?? '').startsWith(`${PREFIX}:socket.io#`),
+    id: 'logged',
+    label: 'PUBLISH → event-log XADD (for SSE; after the sockets, not before)',
+    match: (c: string, a: string[]) => c === 'xadd' && a[1] === `${PREFIX}:events`,
   },
 ] as const;
 type StepId = (typeof STEPS)[number]['id'];
@@ -669,8 +668,8 @@ function report(results: SizeResult[], probe: ChangeStreamProbe, loadBefore: num
       const leaderIdle = r.idle.find((c) => c.name.includes('(leader)'))?.share ?? Number.NaN;
       whereTime.push(
         `- N = ${int(r.n)} (p50s): ${ms(preEmit)} ms from the insert to the hub's emit — ${ms(step('feed'))} ms until the leader's feed has the change, ` +
-          `${ms(step('stored', 'reserve'))} ms around the MongoDB aggregation, ${ms(step('logged', 'stored'))} ms for the high-demand check and the holders query, ` +
-          `${ms(step('cache', 'feed') + step('reserve', 'cache') + step('published', 'logged'))} ms in Redis round trips and hand-offs — then ${ms(hubFanout)} ms of Socket.IO fan-out ` +
+          `${ms(step('stored', 'reads'))} ms for the MongoDB aggregation and the high-demand count (side by side), ${ms(step('published', 'stored'))} ms for the holders query and the emit, ` +
+          `${ms(step('reads', 'feed'))} ms from the feed to the recompute's first read — then ${ms(hubFanout)} ms of Socket.IO fan-out ` +
           `(bare: ${ms(bareFanout)} ms after a ${ms(p50(baseline.map((s) => s.publish)))} ms IPC hop), about ${fixed((hubFanout / r.n) * 1000, 0)} µs per socket. ` +
           `The machine was ${fixed(r.machineBusy, 2)} of ${cpus().length} cores busy during the writes: client processes ${fixed(share('client'), 2)}, hubs ${fixed(share('hub'), 2)}, bare servers ${fixed(share('bare'), 2)}, mongo-java-server ${fixed(share('mongo'), 2)}; the idle leader alone used ${pct(leaderIdle)} of a core before any socket connected.`,
       );
@@ -684,7 +683,7 @@ function report(results: SizeResult[], probe: ChangeStreamProbe, loadBefore: num
       row('**slotcast: insert → last socket**', totals(slotcast)),
       row('**baseline: trigger → last socket**', totals(baseline)),
       ratioRow('ratio slotcast / baseline', hub, bare),
-      row('slotcast: insert → adapter publish seen in Redis (feed, recompute, event log)', slotcast.map((s) => s.publish)),
+      row('slotcast: insert → adapter publish seen in Redis (feed, recompute, holders)', slotcast.map((s) => s.publish)),
       ...STEPS.map((step, i) =>
         row(
           `&nbsp;&nbsp;step: ${step.label}`,
@@ -733,7 +732,7 @@ function report(results: SizeResult[], probe: ChangeStreamProbe, loadBefore: num
     `- What is timed: slotcast — from just before \`bookings.insertOne\` in the bench process to the moment the last of its N sockets receives the \`availability.updated\` whose \`booked\` is the new count (the leader hub's change stream → recompute → event log → Socket.IO emit, carried to the other hub by the Redis adapter). Baseline — from just before an IPC message tells bare server 1 to \`io.of('/availability').to(room).emit('availability.updated', payload)\` (payload: a real update's fields) to the last of its N sockets.` +
       ` Clock: \`performance.timeOrigin + performance.now()\` in every process of this one machine. Per N: a warm-up of ${WARMUP.socketsPerClient * CLIENT_PROCESSES} sockets per system and ${WARMUP.writes} writes per system, then the N sockets per system connect and ${WARMUP.writes} more warm-up rounds run (not counted; their times are listed under each N), then ${WRITES} rounds of one slotcast write and one baseline emit, alternating which goes first; each write waits until the previous one reached every socket, plus ${GAP_MS} ms.` +
       ` Percentiles are nearest-rank over ${WRITES} writes: p99 is the largest sample (the same as max), p95 the second largest.`,
-    '- Not like for like: the slotcast path includes the MongoDB write, the change-stream round trip, a recompute (a MongoDB aggregation and Redis reads and writes), a high-demand check and a booking-holders query (MongoDB), and the event-log append (Redis XADD) before anything is emitted; the baseline starts at the emit.' +
+    '- Not like for like: the slotcast path includes the MongoDB write, the change-stream round trip, a recompute (a MongoDB aggregation and Redis reads and writes), a high-demand count and a booking-holders query (MongoDB) before anything is emitted (the event-log append, Redis XADD, follows the emit); the baseline starts at the emit.' +
       ' The breakdown rows split the slotcast time: the "MongoDB alone" row is a bare change stream on the same collection in the bench process (how long the test database, mongo-java-server, takes to announce an insert); the "step" rows are the first Redis command of each stage of the leader\'s path, from Redis `MONITOR` (on during the measured writes); the adapter publish is seen by a Redis `PSUBSCRIBE` in the bench process, for both systems, so their pure fan-out can be compared.',
     '',
     summary.join('\n'),

@@ -83,7 +83,8 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     logger,
     metrics,
   });
-  sinks.push((routed) => realtime.emit(routed));
+  // Sockets first: the event log (for SSE resumes) is a Redis round trip they need not wait for.
+  sinks.unshift((routed) => realtime.emit(routed));
 
   const feed =
     options.changeFeed === false

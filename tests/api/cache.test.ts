@@ -1,7 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Types } from 'mongoose';
 import { SAT, SUN, MON, id, ids, writeFixture } from '../support/fixture.ts';
-import { startTestHub, type TestHub } from '../support/hub.ts';
+import { RecordingBroadcaster, startTestHub, type TestHub } from '../support/hub.ts';
+import type { SessionAvailability } from '@slotcast/shared';
+import { AvailabilityEngine } from '../../server/src/availability/engine.ts';
+import { AvailabilityReader } from '../../server/src/availability/reader.ts';
+import { MemoryStore } from '../../server/src/availability/store.ts';
 import { testDatabaseUri } from '../support/database.ts';
 
 let a: TestHub;
@@ -126,6 +130,17 @@ describe('batching', () => {
   });
 });
 
+/** The real in-process store, with a hook that lets a rival write land just before the engine's next one. */
+class RacingStore extends MemoryStore {
+  beforeNextPut: (() => Promise<void>) | undefined;
+  override async put(entries: SessionAvailability[]): Promise<boolean[]> {
+    const hook = this.beforeNextPut;
+    this.beforeNextPut = undefined;
+    await hook?.();
+    return super.put(entries);
+  }
+}
+
 describe('publishing after a change', () => {
   const cacheKey = (key: { sessionId: string; date: string }) => `${key.sessionId}:${key.date}`;
 
@@ -142,17 +157,31 @@ describe('publishing after a change', () => {
     expect(a.recorder.changes.map((c) => c.availability.version)).toEqual([change!.availability.version]);
   });
 
-  it('publishes the newer row when another writer stored one during the recompute', async () => {
+  it('recomputes a key again when a newer row won its write, so no version goes out twice', async () => {
     const key = { sessionId: id(ids.spin), date: '2030-03-05' };
-    const current = await spinOn(a, key.date);
-    // Stands in for a reader's fill that reserved its version after this recompute did.
-    const newer = { ...current, booked: current.booked + 1, version: current.version + 1e12 };
+    const store = new RacingStore(60_000);
+    const recorder = new RecordingBroadcaster();
+    const engine = new AvailabilityEngine(new AvailabilityReader(a.hub.database.models), store, recorder, {
+      lowRatio: a.config.LOW_AVAILABILITY_RATIO,
+      highDemandBookings: a.config.HIGH_DEMAND_BOOKINGS,
+      highDemandWindowMs: a.config.HIGH_DEMAND_WINDOW_MINUTES * 60_000,
+      timeZone: a.config.TIMEZONE,
+      useCache: true,
+    });
+    const [current] = await engine.snapshots({ from: key.date, to: key.date, sessionIds: [key.sessionId] });
     await addBooking(a, key.sessionId, key.date, 1);
-    expect(await a.hub.cluster.store.put([newer])).toEqual([true]);
-    a.recorder.clear();
-    const [change] = await a.hub.engine.recompute([key], 'booking');
-    expect(change?.availability).toEqual(newer);
-    expect(a.recorder.changes.map((c) => c.availability)).toEqual([newer]);
+    // Another writer (a reader's fill, say) reserves a version after this recompute did and stores first.
+    let rival: SessionAvailability | undefined;
+    store.beforeNextPut = async () => {
+      rival = { ...current!, booked: current!.booked + 1, version: await store.reserveVersions(1) };
+      await store.put([rival]);
+    };
+    const changes = await engine.recompute([key], 'booking');
+    expect(changes).toHaveLength(1);
+    expect(changes[0]!.availability).toMatchObject({ booked: current!.booked + 1 });
+    expect(changes[0]!.availability.version).toBeGreaterThan(rival!.version);
+    expect(recorder.changes.map((c) => c.availability.version)).toEqual([changes[0]!.availability.version]);
+    expect(await store.get([cacheKey(key)])).toEqual([changes[0]!.availability]);
   });
 
   it('neither caches nor publishes once the fence says this instance is no longer the leader', async () => {

@@ -52,6 +52,9 @@ export interface PublishScope {
   announceAll?: boolean;
 }
 
+/** A recompute whose write lost to a newer row tries again this often before leaving the key to the next change. */
+const LOST_WRITE_RETRIES = 3;
+
 /** Keys per recompute batch: bounds one aggregation's $in list and one Redis pipeline. */
 const BATCH = 500;
 
@@ -248,38 +251,46 @@ export class AvailabilityEngine {
    * may have filled the cache after the write, or a former leader written it without publishing,
    * while clients still hold an older version. A refresh publishes only what differs from the
    * cache unless `announceAll`. A key whose session no longer runs is published once as closed
-   * and dropped.
+   * and dropped. Where a newer row won the compare-and-set, the key is recomputed again with a
+   * newer version: republishing the winner could hand sockets a version twice.
    */
-  async recompute(keys: Key[], reason: UpdateReason, bookings: BookingChange[] = [], options: PublishScope = {}): Promise<AvailabilityChange[]> {
+  async recompute(keys: Key[], reason: UpdateReason, bookings: BookingChange[] = [], options: PublishScope = {}, attempt = 0): Promise<AvailabilityChange[]> {
     const unique = [...new Map(keys.map((key) => [keyOf(key.sessionId, key.date), key])).values()];
     // refresh() says so once for its whole scope; a session change says so here.
-    if (reason === 'session') await this.sessionsChanged();
-    const previous = await this.store.get(unique.map((key) => keyOf(key.sessionId, key.date)));
-    const computed = await this.compute(unique);
+    if (reason === 'session' && attempt === 0) await this.sessionsChanged();
+    // Independent reads, side by side: they sit between a write and its broadcast.
+    const [previous, computed, recent] = await Promise.all([
+      this.store.get(unique.map((key) => keyOf(key.sessionId, key.date))),
+      this.compute(unique),
+      reason === 'booking' ? this.alertRules.recentBookingsOf(unique) : new Map<string, number>(),
+    ]);
     // Checked after the versions were reserved: a leader paused in between must not cache rows
     // numbered after its successor's (they would win over the successor's writes unpublished).
     if (options.mayPublish && !options.mayPublish()) return [];
     const running = computed.filter((row) => row.runs).map((row) => row.next);
-    const announced = await this.storeOrNewer(running);
+    const written = await this.store.put(running);
     await this.store.delete(computed.filter((row) => !row.runs).map((row) => keyOf(row.key.sessionId, row.key.date)));
 
-    // Where someone else wrote a newer row meanwhile, that row is what clients need.
-    const newest = new Map(announced.map((row) => [keyOf(row.sessionId, row.date), row]));
-    const rows = computed.map(({ next }) => newest.get(keyOf(next.sessionId, next.date)) ?? next);
+    const lost = new Set(running.filter((_, i) => !written[i]).map((row) => keyOf(row.sessionId, row.date)));
+    const isLost = (key: Key) => lost.has(keyOf(key.sessionId, key.date));
+    const retried =
+      lost.size > 0 && attempt < LOST_WRITE_RETRIES
+        ? await this.recompute(unique.filter(isLost), reason, bookings.filter(isLost), options, attempt + 1)
+        : [];
+
     const compare = reason === 'refresh' && !options.announceAll;
-    const changed = computed.flatMap(({ runs }, i) => {
-      const [before, next] = [previous[i], rows[i]!];
-      if (!before && !runs) return [];
+    const changed = computed.flatMap(({ key, next, runs }, i) => {
+      const before = previous[i];
+      if (isLost(key) || (!before && !runs)) return [];
       if (compare && before && runs && sameAvailability(before, next)) return [];
       return [{ before, next }];
     });
-    const recent = reason === 'booking' ? await this.alertRules.recentBookingsOf(changed.map(({ next }) => next)) : new Map<string, number>();
     const changes: AvailabilityChange[] = [];
     for (const { before, next } of changed) {
       changes.push({ availability: next, reason, alerts: await this.alertRules.begun(before, next, recent.get(keyOf(next.sessionId, next.date)) ?? 0) });
     }
     // Owners hear about their booking with the key's current availability, whether or not the numbers moved.
-    const current = new Map(rows.map((row) => [keyOf(row.sessionId, row.date), row]));
+    const current = new Map(computed.filter(({ key }) => !isLost(key)).map(({ next }) => [keyOf(next.sessionId, next.date), next]));
     const owners = bookings.flatMap(({ userId, sessionId, date, ...booking }) => {
       const availability = current.get(keyOf(sessionId, date));
       return availability ? [{ userId, update: { ...booking, sessionId, date, availability } }] : [];
@@ -287,7 +298,7 @@ export class AvailabilityEngine {
     if ((changes.length > 0 || owners.length > 0) && (options.mayPublish?.() ?? true)) {
       await this.broadcaster.publish(changes, owners, options);
     }
-    return changes;
+    return [...retried, ...changes];
   }
 
   /** Stores rows; where a newer version is already there, returns that one instead. */

@@ -23,8 +23,13 @@ export interface WatcherHooks {
 
 /** How long a quiet stream waits before storing its newest post-batch token anyway. */
 const IDLE_SAVE_MS = 5_000;
-/** The pause after an empty batch; bounds the extra delivery latency on servers that answer getMore at once. */
-const EMPTY_BATCH_PAUSE_MS = 20;
+/**
+ * The pause after an empty batch, on servers that answer getMore at once instead of waiting for
+ * data (mongo-java-server; a replica set waits up to maxAwaitTimeMS, so the pause hardly ever
+ * comes). It bounds the delivery latency it adds: short while writes are arriving, longer when
+ * the collection has been quiet for a while, to spare the idle CPU.
+ */
+const EMPTY_BATCH_PAUSE = { activeMs: 2, quietMs: 20, activeForMs: 2_000 };
 /** Far beyond maxAwaitTimeMS (500 ms): a pull still open after this is stuck. */
 const PULL_WATCHDOG_MS = 15_000;
 
@@ -41,6 +46,7 @@ export class CollectionWatcher {
   private stopped = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private savedToken: string | undefined;
+  private lastEventAt = -Infinity;
 
   constructor(
     private readonly collection: Collection,
@@ -88,9 +94,11 @@ export class CollectionWatcher {
       }
       if (this.stream !== stream) return;
       if (!event) {
-        await new Promise((resolve) => setTimeout(resolve, EMPTY_BATCH_PAUSE_MS));
+        const active = performance.now() - this.lastEventAt < EMPTY_BATCH_PAUSE.activeForMs;
+        await new Promise((resolve) => setTimeout(resolve, active ? EMPTY_BATCH_PAUSE.activeMs : EMPTY_BATCH_PAUSE.quietMs));
         continue;
       }
+      this.lastEventAt = performance.now();
       if (event.operationType === 'invalidate' || event.operationType === 'drop' || event.operationType === 'rename') {
         void this.restart(undefined, `stream ${event.operationType}`);
         return;
