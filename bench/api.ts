@@ -2,8 +2,8 @@
  * npm run bench:api — the tRPC control plane's read queries, cached against uncached, in one run.
  *
  * Starts MongoDB (mongo-java-server) and redis-server through the dev-services helper (or uses
- * MONGODB_URI / REDIS_URL), seeds 30 days of demo data, starts three hubs in this process on the
- * same database (Redis cache, in-memory cache, no cache) and drives each with plain HTTP GETs
+ * MONGODB_URI / REDIS_URL), seeds 30 days of demo data, starts four hubs in this process on the
+ * same database (Redis cache, the same without the fast query path, in-memory cache, no cache) and drives each with plain HTTP GETs
  * from a worker thread. Prints a markdown table and writes the `## bench:api` section of
  * docs/benchmarks.md.
  *
@@ -35,9 +35,10 @@ const SEED = { firstDay: -7, days: 30 };
 const P99_TARGET_MS = 5;
 const RATIO_TARGET = 10;
 
-type Mode = 'redis' | 'memory' | 'uncached';
+type Mode = 'redis' | 'adapter' | 'memory' | 'uncached';
 const MODE_LABEL: Record<Mode, string> = {
   redis: 'cached (Redis)',
+  adapter: 'cached (Redis), tRPC adapter only',
   memory: 'cached (in-memory)',
   uncached: 'uncached',
 };
@@ -151,6 +152,8 @@ async function main(): Promise<void> {
   // nor leave a hub's cache mid-catch-up when the three are compared below.
   const reads = { changeFeed: false };
   await start('redis', startHub(config, logger, reads));
+  // The same cache without the fast path for plain GET queries: what it saves.
+  await start('adapter', startHub(config, logger, { ...reads, fastQueries: false }));
   await start('uncached', startHub({ ...config, REDIS_KEY_PREFIX: 'bench-uncached' }, logger, { ...reads, useCache: false }));
   await start('memory', startHub({ ...config, REDIS_URL: undefined }, logger, reads));
 
@@ -164,18 +167,18 @@ async function main(): Promise<void> {
   log(`seeded ${seed.sessions} sessions, ${seed.overrides} overrides, ${seed.bookings} bookings (${first} .. ${last})`);
 
   const queries = queriesFor(today);
-  const modes: Mode[] = ['redis', 'memory', 'uncached'];
+  const modes: Mode[] = ['redis', 'adapter', 'memory', 'uncached'];
 
   // Sanity: every hub answers every query shape, and the three agree on the figures.
   for (const query of queries) {
     const path = query.paths[Math.floor(query.paths.length / 2)]!;
     const answers = await Promise.all(modes.map((mode) => fetchData(hubs[mode], path)));
-    const reference = comparable(answers[2]);
+    const reference = comparable(answers[modes.indexOf('uncached')]);
     for (const [i, answer] of answers.entries()) {
       if (comparable(answer) !== reference) throw new Error(`${MODE_LABEL[modes[i]!]} disagrees with uncached on ${path}`);
     }
   }
-  log('all three hubs give the same answers');
+  log('all four hubs give the same answers');
 
   // Fill both caches one request at a time, so the cached cases measure hits, not a herd of misses.
   for (const mode of ['redis', 'memory'] as const) {
@@ -250,8 +253,8 @@ async function main(): Promise<void> {
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${machine()}; 1-minute load average ${loadBefore.toFixed(2)} before the run (the hubs, the load generator, redis-server and mongo-java-server share these cores).`,
     `- Seed: \`seedDemoData({ firstDay: ${SEED.firstDay}, days: ${SEED.days} })\` — ${seed.sessions} sessions, ${seed.overrides} overrides, ${seed.bookings.toLocaleString('en-US')} bookings, dates ${first} .. ${last}.`,
-    `- Setup: three hubs in one process on one database (mongo-java-server${process.env.MONGODB_URI ? ' from MONGODB_URI' : ''}, redis-server${process.env.REDIS_URL ? ' from REDIS_URL' : ''}), TIMEZONE UTC:` +
-      ` Redis cache (multi-instance mode), in-memory cache (no REDIS_URL), and \`useCache: false\` (every read aggregates MongoDB).` +
+    `- Setup: four hubs in one process on one database (mongo-java-server${process.env.MONGODB_URI ? ' from MONGODB_URI' : ''}, redis-server${process.env.REDIS_URL ? ' from REDIS_URL' : ''}), TIMEZONE UTC:` +
+      ` Redis cache (multi-instance mode), the same Redis cache with \`fastQueries: false\` (every request through tRPC's standalone adapter; the other hubs answer plain GET queries through a server-side caller, \`server/src/api/fast-queries.ts\`), in-memory cache (no REDIS_URL), and \`useCache: false\` (every read aggregates MongoDB).` +
       ` The load generator runs in a worker thread of the same process: ${CONCURRENCY} loops on a keep-alive \`http.Agent\` (maxSockets ${CONCURRENCY}), each keeping one GET in flight; all ${CONCURRENCY} connections are opened (GET /healthz) before the clock starts;` +
       ` bodies are drained, not parsed. Each case: ${WARMUP_MS / 1000} s warm-up, then ${DURATION_MS / 1000} s measured; latency is from request to the end of the body (\`process.hrtime.bigint\`).`,
     `- Requests: unbatched tRPC GETs. byDate cycles through all ${SEED.days} seeded dates; byDateRange 7 d through every 7-day window inside them; byDateRange 30 d is the whole seeded range.`,

@@ -25,6 +25,8 @@ export interface HubOptions {
   changeFeed?: boolean;
   /** More places changes go (tests use one to watch the engine's calls). */
   broadcasters?: Broadcaster[];
+  /** false: every tRPC request goes through the standard adapter (the benchmark's comparison). */
+  fastQueries?: boolean;
   /** Serves the demo page and its assets. */
   page?: RequestHandler;
 }
@@ -110,7 +112,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     feed?.requestResync('redis recovered');
   });
 
-  const trpc = createTrpcHandler({ engine, events: cluster.events, tokens }, logger);
+  const trpc = createTrpcHandler({ engine, events: cluster.events, tokens }, logger, { fast: options.fastQueries, metrics });
   const isReady = async () => (await Promise.all([database.ping(), cluster.answers()])).every(Boolean);
   const handler = createHttpHandler({
     metrics,
@@ -118,7 +120,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     page: options.page,
     mounts: {
       '/trpc': (req, res) => {
-        if (!applyCors(req, res, config.CORS_ORIGINS)) trpc(req, res);
+        if (!applyCors(req, res, config.CORS_ORIGINS)) return trpc(req, res);
       },
     },
   });

@@ -38,6 +38,7 @@ const t = initTRPC.context<Context>().create({
 });
 
 export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
 
 /** The one place engine errors get their API codes; anything else stays as it is. */
 export function toApiError(error: unknown): unknown {

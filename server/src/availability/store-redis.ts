@@ -38,12 +38,14 @@ function scripted(redis: Redis): ScriptedRedis {
   return redis as ScriptedRedis;
 }
 
-const parse = (raw: string | null): SessionAvailability | undefined =>
-  raw ? (JSON.parse(raw.slice(raw.indexOf('|') + 1)) as SessionAvailability) : undefined;
+/** Parsed rows by their stored text, so a hot key is parsed once per version, not once per read. */
+const PARSED_LIMIT = 20_000;
 
 /** The shared cache of several instances; one key per snapshot, so it works on Redis Cluster too. */
 export class RedisStore implements AvailabilityStore {
   private readonly redis: ScriptedRedis;
+  // Rows handed out are shared and never modified (as with MemoryStore).
+  private parsed = new Map<string, SessionAvailability>();
 
   constructor(
     redis: Redis,
@@ -65,7 +67,17 @@ export class RedisStore implements AvailabilityStore {
   async get(keys: string[]): Promise<(SessionAvailability | undefined)[]> {
     if (keys.length === 0) return [];
     const raw = await this.redis.mget(keys.map((key) => this.keyOf(key)));
-    return raw.map(parse);
+    return raw.map((text) => (text ? this.parse(text) : undefined));
+  }
+
+  private parse(text: string): SessionAvailability {
+    let row = this.parsed.get(text);
+    if (!row) {
+      if (this.parsed.size >= PARSED_LIMIT) this.parsed = new Map();
+      row = JSON.parse(text.slice(text.indexOf('|') + 1)) as SessionAvailability;
+      this.parsed.set(text, row);
+    }
+    return row;
   }
 
   async put(entries: SessionAvailability[]): Promise<boolean[]> {

@@ -13,6 +13,11 @@ export function createMetrics(instanceId: string) {
       labelNames: ['route', 'code'] as const,
       registers: [registry],
     }),
+    fastQueries: new Counter({
+      name: 'slotcast_trpc_fast_queries_total',
+      help: 'tRPC GET queries answered by the fast path (the rest go through the standard adapter)',
+      registers: [registry],
+    }),
     ready: new Gauge({
       name: 'slotcast_ready',
       help: '1 when MongoDB and (if configured) Redis answer',
