@@ -93,6 +93,14 @@ describe('availability cache', () => {
     expect((await b.hub.engine.byDate(SAT)).map((row) => row.name)).toContain('Late Sauna');
   });
 
+  it('finds a session inserted a moment ago, before any instance was told sessions changed', async () => {
+    await b.hub.engine.byDate(SAT); // b holds a sessions list from before the insert
+    const newId = new Types.ObjectId();
+    await a.hub.database.models.Session.collection.insertOne({ _id: newId, name: 'Dawn Row', startTime: '05:00', endTime: '06:00', capacity: 4, active: true, daysOfWeek: [] });
+    expect(await b.hub.engine.bySession(String(newId), SAT)).toMatchObject({ name: 'Dawn Row', capacity: 4, booked: 0 });
+    await expect(b.hub.engine.bySession(ids.unknown, SAT)).rejects.toThrow(/no session/);
+  });
+
   it('reads MongoDB on every call with the cache off', async () => {
     const before = await spinOn(uncached, '2031-05-05');
     await addBooking(uncached, id(ids.spin), '2031-05-05', 3);

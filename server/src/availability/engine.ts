@@ -55,6 +55,9 @@ export interface PublishScope {
 /** A recompute whose write lost to a newer row tries again this often before leaving the key to the next change. */
 const LOST_WRITE_RETRIES = 3;
 
+/** Reloads of the sessions list for an id it lacks happen at most this often. */
+const MISS_RELOAD_INTERVAL_MS = 1_000;
+
 /** Keys per recompute batch: bounds one aggregation's $in list and one Redis pipeline. */
 const BATCH = 500;
 
@@ -66,6 +69,8 @@ export class AvailabilityEngine {
   private catalog: Catalog | undefined;
   private loading: Promise<Catalog> | undefined;
   private epochRead: Promise<number> | undefined;
+  private missReload: Promise<Catalog> | undefined;
+  private lastMissReload = -Infinity;
   /** Misses being filled, by key: concurrent readers of a missing key wait for one recompute. */
   private readonly filling = new Map<string, Promise<SessionAvailability>>();
   private readonly alertRules: AlertRules;
@@ -162,10 +167,32 @@ export class AvailabilityEngine {
     }
   }
 
+  /**
+   * A session by id. An id the cached list lacks is looked up once more in MongoDB (at most one
+   * such reload per second, whatever ids are asked for): a session inserted a moment ago exists
+   * before the change feed has told the instances so.
+   */
   async requireSession(sessionId: string): Promise<SessionInfo> {
-    const session = (await this.sessions()).byId.get(sessionId);
+    const session = (await this.sessions()).byId.get(sessionId) ?? (await this.reloadForMiss())?.byId.get(sessionId);
     if (!session) throw new NotFoundError(`no session ${sessionId}`);
     return session;
+  }
+
+  private async reloadForMiss(): Promise<Catalog | undefined> {
+    if (!this.missReload) {
+      if (performance.now() - this.lastMissReload < MISS_RELOAD_INTERVAL_MS) return undefined;
+      this.lastMissReload = performance.now();
+      this.missReload = (async () => {
+        const epoch = await this.store.catalogEpoch();
+        const sessions = await this.reader.sessions();
+        // Newer than anything cached under this epoch, so later reads under it use it too.
+        if (!this.catalog || this.catalog.epoch <= epoch) this.catalog = { epoch, sessions, byId: new Map(sessions.map((s) => [s.id, s])) };
+        return this.catalog;
+      })().finally(() => {
+        this.missReload = undefined;
+      });
+    }
+    return this.missReload;
   }
 
   /** Every running (session, date) in scope, from the cache where it holds them. */
