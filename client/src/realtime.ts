@@ -129,13 +129,8 @@ export class RealtimeClient {
 
   close(): void {
     clearTimeout(this.retryTimer);
-    this.joinRetries.forEach(clearTimeout);
-    this.joinRetries.clear();
     this.onlineTarget?.removeEventListener('online', this.handleOnline);
-    const socket = this.socket;
-    this.socket = undefined;
-    socket?.removeAllListeners();
-    socket?.close();
+    if (this.socket) this.dispose(this.socket);
     this.setState(CONNECTION_STATE.closed, STATE_REASON.closeCalled);
   }
 

@@ -11,6 +11,7 @@ import type { Role } from '@slotcast/shared';
 import { testDatabaseUri } from './database.ts';
 import { unique } from './names.ts';
 import { Waiter } from './waiter.ts';
+import type { LogLine } from '../../server/src/devservices/hub-process.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -32,8 +33,8 @@ export class RecordingBroadcaster implements Broadcaster {
 export interface TestHub {
   hub: Hub;
   /** The hub's log lines (with `captureLogs`), parsed. */
-  logs: { level: number; msg: string; [field: string]: unknown }[];
-  waitForLog(description: string, match: (line: TestHub['logs'][number]) => boolean, timeoutMs?: number): Promise<void>;
+  logs: LogLine[];
+  waitForLog(description: string, match: (line: LogLine) => boolean, timeoutMs?: number): Promise<void>;
   config: Config;
   recorder: RecordingBroadcaster;
   client(token?: string): SlotcastClient;
@@ -55,11 +56,11 @@ export async function startTestHub(
     ...options.env,
   });
   const recorder = new RecordingBroadcaster();
-  const logs: TestHub['logs'] = [];
+  const logs: LogLine[] = [];
   const logWaiter = new Waiter();
   const capture = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) logs.push(JSON.parse(line) as TestHub['logs'][number]);
+      for (const line of chunk.toString().split('\n').filter(Boolean)) logs.push(JSON.parse(line) as LogLine);
       logWaiter.wake();
       done();
     },

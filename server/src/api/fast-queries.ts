@@ -14,6 +14,9 @@ const queries = new Set(
     .map(([path]) => path),
 );
 
+/** What the adapter's context gets for a plain query: no batch, no connection parameters. */
+const NO_INFO = { isBatchCall: false, calls: [], connectionParams: null, signal: new AbortController().signal, url: null, accept: null, type: 'query' };
+
 /** The path and raw input of a plain, unbatched GET query; undefined for anything else. */
 function plainQuery(req: IncomingMessage, basePath: string): { path: string; input: string | null } | undefined {
   // Streaming (trpc-accept) and batched requests have their own response formats: the adapter's job.
@@ -55,6 +58,3 @@ export function fastQueries(options: {
     options.served?.();
   };
 }
-
-/** What the adapter's context gets for a plain query: no batch, no connection parameters. */
-const NO_INFO = { isBatchCall: false, calls: [], connectionParams: null, signal: new AbortController().signal, url: null, accept: null, type: 'query' };

@@ -100,7 +100,7 @@ export class AvailabilityEngine {
     this.loading ??= this.reader
       .sessions()
       .then((sessions) => {
-        this.catalog = { epoch, sessions, byId: new Map(sessions.map((s) => [s.id, s])) };
+        this.catalog = catalogOf(epoch, sessions);
         return this.catalog;
       })
       .finally(() => {
@@ -186,7 +186,7 @@ export class AvailabilityEngine {
         const epoch = await this.store.catalogEpoch();
         const sessions = await this.reader.sessions();
         // Newer than anything cached under this epoch, so later reads under it use it too.
-        if (!this.catalog || this.catalog.epoch <= epoch) this.catalog = { epoch, sessions, byId: new Map(sessions.map((s) => [s.id, s])) };
+        if (!this.catalog || this.catalog.epoch <= epoch) this.catalog = catalogOf(epoch, sessions);
         return this.catalog;
       })().finally(() => {
         this.missReload = undefined;
@@ -236,7 +236,16 @@ export class AvailabilityEngine {
 
   /** Recomputes and caches missing keys; where another writer got a newer version in first, that one wins. */
   private async fill(keys: Key[]): Promise<SessionAvailability[]> {
-    return this.storeOrNewer((await this.compute(keys)).map(({ next }) => next));
+    const rows = (await this.compute(keys)).map(({ next }) => next);
+    const written = await this.store.put(rows);
+    const lost = rows.filter((_, i) => !written[i]);
+    if (lost.length === 0) return rows;
+    const newer = new Map(
+      (await this.store.get(lost.map((row) => keyOf(row.sessionId, row.date))))
+        .filter((row): row is SessionAvailability => row !== undefined)
+        .map((row) => [keyOf(row.sessionId, row.date), row]),
+    );
+    return rows.map((row) => newer.get(keyOf(row.sessionId, row.date)) ?? row);
   }
 
   /**
@@ -328,19 +337,6 @@ export class AvailabilityEngine {
     return [...retried, ...changes];
   }
 
-  /** Stores rows; where a newer version is already there, returns that one instead. */
-  private async storeOrNewer(rows: SessionAvailability[]): Promise<SessionAvailability[]> {
-    const written = await this.store.put(rows);
-    const lost = rows.filter((_, i) => !written[i]);
-    if (lost.length === 0) return rows;
-    const newer = new Map(
-      (await this.store.get(lost.map((row) => keyOf(row.sessionId, row.date))))
-        .filter((row): row is SessionAvailability => row !== undefined)
-        .map((row) => [keyOf(row.sessionId, row.date), row]),
-    );
-    return rows.map((row) => newer.get(keyOf(row.sessionId, row.date)) ?? row);
-  }
-
   /** Recomputes a scope from MongoDB, overwrites the cache and publishes what changed. */
   async refresh(scope: { from?: IsoDate; to?: IsoDate; sessionId?: string }, options: PublishScope = {}): Promise<{ recomputed: number; broadcast: number }> {
     if (scope.sessionId) await this.requireSession(scope.sessionId);
@@ -359,6 +355,10 @@ export class AvailabilityEngine {
   async alerts(from: IsoDate, to: IsoDate): Promise<Alert[]> {
     return this.alertRules.inForce(await this.snapshots({ from, to }), from, to);
   }
+}
+
+function catalogOf(epoch: number, sessions: SessionInfo[]): Catalog {
+  return { epoch, sessions, byId: new Map(sessions.map((s) => [s.id, s])) };
 }
 
 /** What a deleted session looks like to clients that held it: closed, no capacity. */
