@@ -3,6 +3,7 @@ export * from './ids.ts';
 export * from './schemas.ts';
 export * from './availability.ts';
 export * from './channels.ts';
+export * from './key.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './auth.ts';
