@@ -16,6 +16,7 @@ import { withDatabase } from '../server/src/devservices/services.ts';
 import { seedDemoData, type SeedResult } from '../server/src/db/seed.ts';
 import { loadConfig } from '../server/src/config/env.ts';
 import { startHub, type Hub } from '../server/src/hub.ts';
+import { NoSnapshotCache } from '../tests/support/seams.ts';
 import { cleanupRegistry, startBench } from './harness.ts';
 import { runLoad, statsOf, type CaseStats } from './load.ts';
 import { machine, writeSection } from './report.ts';
@@ -151,19 +152,19 @@ async function main(): Promise<void> {
   // Reads only: without change feeds, the seed's 7,521 inserts neither compete with the measurement
   // nor leave a hub's cache mid-catch-up when the three are compared below.
   const reads = { changeFeed: false };
-  await start('redis', startHub(config, logger, reads));
+  await start('redis', startHub(config, logger, { seams: reads }));
   // The same cache without the fast path for plain GET queries: what it saves.
-  await start('adapter', startHub(config, logger, { ...reads, fastQueries: false }));
-  await start('uncached', startHub({ ...config, REDIS_KEY_PREFIX: 'bench-uncached' }, logger, { ...reads, useCache: false }));
-  await start('memory', startHub({ ...config, REDIS_URL: undefined }, logger, reads));
+  await start('adapter', startHub(config, logger, { seams: { ...reads, fastQueries: false } }));
+  await start('uncached', startHub({ ...config, REDIS_KEY_PREFIX: 'bench-uncached' }, logger, { seams: { ...reads, snapshotCache: () => new NoSnapshotCache() } }));
+  await start('memory', startHub({ ...config, REDIS_URL: undefined }, logger, { seams: reads }));
 
   log('seeding…');
   const seed: SeedResult = await seedDemoData(hubs.redis.database.models, SEED);
-  const today = hubs.redis.engine.today();
+  const today = hubs.redis.reads.today();
   const first = addDays(today, SEED.firstDay);
   const last = addDays(first, SEED.days - 1);
   // A REDIS_URL from the environment may hold an older run's snapshots under this prefix: recompute them all.
-  await hubs.redis.engine.refresh({ from: first, to: last });
+  await hubs.redis.writes.refresh({ from: first, to: last });
   log(`seeded ${seed.sessions} sessions, ${seed.overrides} overrides, ${seed.bookings} bookings (${first} .. ${last})`);
 
   const queries = queriesFor(today);
@@ -254,7 +255,7 @@ async function main(): Promise<void> {
     `- Machine: ${machine()}; 1-minute load average ${loadBefore.toFixed(2)} before the run (the hubs, the load generator, redis-server and mongo-java-server share these cores).`,
     `- Seed: \`seedDemoData({ firstDay: ${SEED.firstDay}, days: ${SEED.days} })\` — ${seed.sessions} sessions, ${seed.overrides} overrides, ${seed.bookings.toLocaleString('en-US')} bookings, dates ${first} .. ${last}.`,
     `- Setup: four hubs in one process on one database (mongo-java-server${process.env.MONGODB_URI ? ' from MONGODB_URI' : ''}, redis-server${process.env.REDIS_URL ? ' from REDIS_URL' : ''}), TIMEZONE UTC:` +
-      ` Redis cache (multi-instance mode), the same Redis cache with \`fastQueries: false\` (every request through tRPC's standalone adapter; the other hubs answer plain GET queries through a server-side caller, \`server/src/api/fast-queries.ts\`), in-memory cache (no REDIS_URL), and \`useCache: false\` (every read aggregates MongoDB).` +
+      ` Redis cache (multi-instance mode), the same Redis cache with the \`fastQueries: false\` seam (every request through tRPC's standalone adapter; the other hubs answer plain GET queries through a server-side caller, \`server/src/api/fast-queries.ts\`), in-memory cache (no REDIS_URL), and a snapshot cache that holds nothing (\`NoSnapshotCache\`: every read aggregates MongoDB).` +
       ` The load generator runs in a worker thread of the same process: ${CONCURRENCY} loops on a keep-alive \`http.Agent\` (maxSockets ${CONCURRENCY}), each keeping one GET in flight; all ${CONCURRENCY} connections are opened (GET /healthz) before the clock starts;` +
       ` bodies are drained, not parsed. Each case: ${WARMUP_MS / 1000} s warm-up, then ${DURATION_MS / 1000} s measured; latency is from request to the end of the body (\`process.hrtime.bigint\`).`,
     `- Requests: unbatched tRPC GETs. byDate cycles through all ${SEED.days} seeded dates; byDateRange 7 d through every 7-day window inside them; byDateRange 30 d is the whole seeded range.`,

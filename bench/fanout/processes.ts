@@ -1,12 +1,12 @@
 /** Child processes of bench:fanout (hubs, baseline servers, clients) and what /proc says about them. */
 import { fork, type ChildProcess } from 'node:child_process';
-import { spawnHub as spawnHubProcess, type HubProcess } from '../../server/src/devservices/hub-process.ts';
+import { spawnHub as spawnHubProcess, type HubProcess } from '../../tests/support/hub-process.ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export { type HubProcess, type LogLine } from '../../server/src/devservices/hub-process.ts';
+export { type HubProcess, type LogLine } from '../../tests/support/hub-process.ts';
 
 const exitOf = (child: ChildProcess) =>
   new Promise<number | string>((resolve) => {

@@ -2,6 +2,7 @@ import { io as connectIo, type ManagerOptions, type Socket, type SocketOptions }
 import {
   AVAILABILITY_NAMESPACE,
   CONNECT_ERROR,
+  keyOf,
   parseChannel,
   SUBSCRIBE_ERROR,
   type Alert,
@@ -72,8 +73,6 @@ type Events = {
   booking: (update: BookingUpdate) => void;
 };
 
-const keyOf = (a: { sessionId: string; date: string }) => `${a.sessionId}:${a.date}`;
-
 function inChannel(subscription: Subscription, a: { sessionId: string; date: string }): boolean {
   const { channel } = subscription;
   switch (channel.kind) {
@@ -141,7 +140,7 @@ export class RealtimeClient {
   subscribe(name: string, handlers: ChannelHandlers = {}): () => void {
     const channel = parseChannel(name);
     if (!channel) {
-      handlers.onError?.({ code: 'INVALID_CHANNEL', message: `not a channel name: ${name}` });
+      handlers.onError?.({ code: SUBSCRIBE_ERROR.INVALID_CHANNEL, message: `not a channel name: ${name}` });
       return () => undefined;
     }
     let subscription = this.subscriptions.get(name);

@@ -1,4 +1,4 @@
-import type { SessionAvailability } from '@slotcast/shared';
+import { keyOf, type SessionAvailability } from '@slotcast/shared';
 
 export interface StoreChange {
   availability: SessionAvailability;
@@ -6,8 +6,6 @@ export interface StoreChange {
 }
 
 type Listener = (change: StoreChange) => void;
-
-const keyOf = (a: { sessionId: string; date: string }) => `${a.sessionId}:${a.date}`;
 
 /**
  * The newest known availability per (session, date). Anything not newer than what is held is
@@ -29,7 +27,7 @@ export class AvailabilityStore {
   }
 
   get(sessionId: string, date: string): SessionAvailability | undefined {
-    return this.rows.get(`${sessionId.toLowerCase()}:${date}`);
+    return this.rows.get(keyOf({ sessionId, date }));
   }
 
   /** One date's sessions by start time; closed ones included. */

@@ -7,36 +7,35 @@ import { createHttpHandler, type RequestHandler } from './http/routes.ts';
 import { applyCors } from './http/cors.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import type { Logger } from './observability/logger.ts';
-import { createClusterServices, type ClusterServices } from './cluster/services.ts';
+import { createServices, type Services } from './services.ts';
+import type { HubSeams } from './seams.ts';
 import { AvailabilityReader } from './availability/reader.ts';
-import { AvailabilityEngine } from './availability/engine.ts';
-import type { EventLog } from './broadcast/event-log.ts';
+import { SessionCatalog } from './availability/catalog.ts';
+import { VersionedCompute } from './availability/compute.ts';
+import { AlertRules } from './availability/alerts.ts';
+import { AvailabilityReads } from './availability/reads.ts';
+import { AvailabilityWrites } from './availability/writes.ts';
 import { routedBroadcaster } from './broadcast/routed-broadcaster.ts';
-import { fanOut, type Broadcaster } from './broadcast/port.ts';
 import { Tokens } from './auth/tokens.ts';
 import { createTrpcHandler } from './api/handler.ts';
 import { createRealtime, type Realtime } from './realtime/realtime.ts';
 import { ChangeFeed } from './feed/feed.ts';
 
 export interface HubOptions {
-  /** false: every read recomputes from MongoDB (for the benchmark's uncached run). */
-  useCache?: boolean;
-  /** false: no change feed (tests that drive the engine by hand). */
-  changeFeed?: boolean;
-  /** More places changes go (tests use one to watch the engine's calls). */
-  broadcasters?: Broadcaster[];
-  /** false: every tRPC request goes through the standard adapter (the benchmark's comparison). */
-  fastQueries?: boolean;
   /** Serves the demo page and its assets. */
   page?: RequestHandler;
+  /** Tests and benchmarks only (see seams.ts). */
+  seams?: HubSeams;
 }
 
 export interface Hub {
   readonly server: Server;
   readonly database: Database;
-  readonly engine: AvailabilityEngine;
-  readonly events: EventLog;
-  readonly cluster: ClusterServices;
+  /** What the API and sockets read. */
+  readonly reads: AvailabilityReads;
+  /** What the change feed calls after MongoDB changed. */
+  readonly writes: AvailabilityWrites;
+  readonly services: Services;
   readonly realtime: Realtime;
   readonly feed: ChangeFeed | undefined;
   readonly tokens: Tokens;
@@ -50,54 +49,53 @@ export interface Hub {
 /** How long open requests and streams get to finish when the hub stops. */
 const DRAIN_MS = 3_000;
 
-/** Builds and starts one hub instance from a validated config; needs MONGODB_URI to be set. */
+/**
+ * Builds and starts one hub instance from a validated config; needs MONGODB_URI to be set.
+ * Data flows one way: feed → write side → broadcaster → sockets and event log; the read side
+ * serves the API and the sockets' snapshots.
+ */
 export async function startHub(config: Config, logger: Logger, options: HubOptions = {}): Promise<Hub> {
   if (!config.MONGODB_URI) throw new Error('startHub needs MONGODB_URI; main.ts starts the embedded database');
+  const seams = options.seams ?? {};
   const metrics = createMetrics(config.INSTANCE_ID);
   const database = await connectDatabase(config.MONGODB_URI);
-  const cluster = createClusterServices(config, logger);
-  await cluster.events.ready();
+  const services = createServices(config, logger);
+  await services.events.ready();
 
   const server = createServer();
-  const reader = new AvailabilityReader(database.models);
   const tokens = new Tokens(config.JWT_SECRET ?? Tokens.randomSecret());
-  // The engine and the realtime side need each other (publish / snapshots); the sink list closes the loop.
-  const sinks: ((events: Parameters<Realtime['emit']>[0]) => unknown)[] = [(routed) => cluster.events.append(routed)];
-  const engine = new AvailabilityEngine(
-    reader,
-    cluster.store,
-    fanOut(routedBroadcaster((keys) => reader.holdersOf(keys), sinks), ...(options.broadcasters ?? [])),
-    {
-      lowRatio: config.LOW_AVAILABILITY_RATIO,
-      highDemandBookings: config.HIGH_DEMAND_BOOKINGS,
-      highDemandWindowMs: config.HIGH_DEMAND_WINDOW_MINUTES * 60_000,
-      timeZone: config.TIMEZONE,
-      useCache: options.useCache ?? true,
-    },
-    metrics,
-  );
-  const realtime = createRealtime({
-    server,
-    engine,
-    tokens,
-    corsOrigins: config.CORS_ORIGINS,
-    adapter: cluster.adapter,
-    logger,
-    metrics,
+  const reader = new AvailabilityReader(database.models);
+  const cache = seams.snapshotCache?.(services.stores.cache) ?? services.stores.cache;
+  const catalog = new SessionCatalog(reader, services.stores.epoch);
+  const compute = new VersionedCompute(catalog, reader, services.stores.versions, config.LOW_AVAILABILITY_RATIO, metrics);
+  const alerts = new AlertRules(reader, services.stores.marks, {
+    lowRatio: config.LOW_AVAILABILITY_RATIO,
+    highDemandBookings: config.HIGH_DEMAND_BOOKINGS,
+    highDemandWindowMs: config.HIGH_DEMAND_WINDOW_MINUTES * 60_000,
   });
+  const reads = new AvailabilityReads({ catalog, compute, cache, reader, alerts, timeZone: config.TIMEZONE, metrics });
+  const realtime = createRealtime({ server, reads, tokens, corsOrigins: config.CORS_ORIGINS, adapter: services.adapter, logger, metrics });
   // Sockets first: the event log (for SSE resumes) is a Redis round trip they need not wait for.
-  sinks.unshift((routed) => realtime.emit(routed));
+  const broadcaster = routedBroadcaster((keys) => reader.holdersOf(keys), [(routed) => realtime.emit(routed), (routed) => services.events.append(routed)]);
+  const writes = new AvailabilityWrites({
+    catalog,
+    compute,
+    cache,
+    alerts,
+    broadcaster: seams.broadcaster?.(broadcaster) ?? broadcaster,
+    today: () => reads.today(),
+  });
 
   const feed =
-    options.changeFeed === false
+    seams.changeFeed === false
       ? undefined
       : new ChangeFeed({
           models: database.models,
-          engine,
-          lease: cluster.lease,
-          tokens: cluster.resumeTokens,
-          bookingKeys: cluster.bookingKeys,
-          overrideKeys: cluster.overrideKeys,
+          writes,
+          lease: services.lease,
+          resumeTokens: services.resumeTokens,
+          bookingKeys: services.bookingKeys,
+          overrideKeys: services.overrideKeys,
           coalesceMs: config.COALESCE_MS,
           horizonDays: config.FEED_HORIZON_DAYS,
           timeZone: config.TIMEZONE,
@@ -107,13 +105,17 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
           metrics,
         });
   // After an outage, broadcasts may have been lost: sockets re-read their snapshots and the leader recomputes.
-  cluster.onRecovered(() => {
+  services.onRecovered(() => {
     realtime.resyncLocal(RESYNC_REASON.REDIS_RECOVERED);
     feed?.requestResync('redis recovered');
   });
 
-  const trpc = createTrpcHandler({ engine, events: cluster.events, tokens }, logger, { fast: options.fastQueries, metrics });
-  const isReady = async () => (await Promise.all([database.ping(), cluster.answers()])).every(Boolean);
+  const trpc = createTrpcHandler(
+    { reads, refresh: (scope) => writes.refresh(scope), events: services.events, tokens },
+    logger,
+    { fast: seams.fastQueries, metrics },
+  );
+  const isReady = async () => (await Promise.all([database.ping(), services.answers()])).every(Boolean);
   const handler = createHttpHandler({
     metrics,
     isReady,
@@ -148,9 +150,9 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
   return {
     server,
     database,
-    engine,
-    events: cluster.events,
-    cluster,
+    reads,
+    writes,
+    services,
     realtime,
     feed,
     tokens,
@@ -166,7 +168,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
         const drain = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
         await closed;
         clearTimeout(drain);
-        await cluster.close();
+        await services.close();
         await database.close();
       })();
       return stopping;

@@ -83,6 +83,7 @@ try {
       today: () => todayIn(config.TIMEZONE),
       // Only the embedded development database gets the button that writes bookings.
       simulate: embedded ? (date) => simulateBookings(database(), date) : undefined,
+      logger,
     }),
   });
   if (!config.JWT_SECRET) {

@@ -8,16 +8,20 @@ export const MAX_RANGE_DAYS = 93;
 
 type Range = { from: string; to: string };
 
+/** What is wrong with a range of real dates, if anything: reported on `to`. */
+function rangeProblem(from: string, to: string): string | undefined {
+  if (!isIsoDate(from) || !isIsoDate(to)) return undefined;
+  const span = daysBetween(from, to);
+  if (span < 0) return 'must not be before from';
+  if (span + 1 > MAX_RANGE_DAYS) return `range must be at most ${MAX_RANGE_DAYS} days`;
+  return undefined;
+}
+
 /** Adds the from <= to and length rules to a schema with `from` and `to`, reporting on `to`. */
 function withRangeRules<T extends z.ZodType<Range>>(schema: T) {
   return schema.superRefine((value, ctx) => {
-    if (!isIsoDate(value.from) || !isIsoDate(value.to)) return;
-    const span = daysBetween(value.from, value.to);
-    if (span < 0) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
-    } else if (span + 1 > MAX_RANGE_DAYS) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: `range must be at most ${MAX_RANGE_DAYS} days` });
-    }
+    const problem = rangeProblem(value.from, value.to);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['to'], message: problem });
   });
 }
 
@@ -55,13 +59,8 @@ export const refreshInput = z
     if (Boolean(value.from) !== Boolean(value.to)) {
       ctx.addIssue({ code: 'custom', path: [value.from ? 'to' : 'from'], message: 'from and to go together' });
     }
-    if (value.from && value.to && isIsoDate(value.from) && isIsoDate(value.to)) {
-      const span = daysBetween(value.from, value.to);
-      if (span < 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
-      else if (span + 1 > MAX_RANGE_DAYS) {
-        ctx.addIssue({ code: 'custom', path: ['to'], message: `range must be at most ${MAX_RANGE_DAYS} days` });
-      }
-    }
+    const problem = value.from && value.to ? rangeProblem(value.from, value.to) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['to'], message: problem });
   });
 
 export const subscribeInput = z.strictObject({

@@ -15,6 +15,13 @@ export const CONNECT_ERROR = {
 } as const;
 export type ConnectErrorCode = (typeof CONNECT_ERROR)[keyof typeof CONNECT_ERROR];
 
+/** Codes of an `auth` ack (a token replaced on a live socket). */
+export const AUTH_ERROR = {
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+} as const;
+export type AuthErrorCode = (typeof AUTH_ERROR)[keyof typeof AUTH_ERROR];
+
 /** Why the hub tells a socket to re-read its snapshots. */
 export const RESYNC_REASON = {
   REDIS_RECOVERED: 'redis_recovered',

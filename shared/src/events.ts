@@ -1,5 +1,5 @@
 import type { Alert, AvailabilityUpdate, BookingUpdate, SessionAvailability } from './availability.ts';
-import type { ResyncReason, SubscribeErrorCode, WireError } from './errors.ts';
+import type { AuthErrorCode, ResyncReason, SubscribeErrorCode, WireError } from './errors.ts';
 
 export const AVAILABILITY_NAMESPACE = '/availability';
 
@@ -22,7 +22,7 @@ export interface AuthRequest {
   token: string;
 }
 
-export type AuthAck = { ok: true; expiresAt?: number } | { ok: false; error: WireError<'UNAUTHORIZED' | 'FORBIDDEN'> };
+export type AuthAck = { ok: true; expiresAt?: number } | { ok: false; error: WireError<AuthErrorCode> };
 
 /** What the hub sends, by event name; shared so a misspelt event fails to compile on both sides. */
 export interface ServerToClientEvents {

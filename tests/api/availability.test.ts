@@ -10,7 +10,7 @@ let staff: SlotcastClient;
 
 beforeAll(async () => {
   // These tests drive the engine by hand, so no change feed runs.
-  t = await startTestHub({ redis: true, hub: { changeFeed: false }, env: { HIGH_DEMAND_BOOKINGS: '3', HIGH_DEMAND_WINDOW_MINUTES: '60' } });
+  t = await startTestHub({ redis: true, seams: { changeFeed: false }, env: { HIGH_DEMAND_BOOKINGS: '3', HIGH_DEMAND_WINDOW_MINUTES: '60' } });
   await writeFixture(t.hub.database.models);
   anonymous = t.client();
   staff = t.client(await t.token('staff-1', ['staff']));

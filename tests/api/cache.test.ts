@@ -3,9 +3,14 @@ import { Types } from 'mongoose';
 import { SAT, SUN, MON, id, ids, writeFixture } from '../support/fixture.ts';
 import { RecordingBroadcaster, startTestHub, type TestHub } from '../support/hub.ts';
 import type { SessionAvailability } from '@slotcast/shared';
-import { AvailabilityEngine } from '../../server/src/availability/engine.ts';
 import { AvailabilityReader } from '../../server/src/availability/reader.ts';
-import { MemoryStore } from '../../server/src/availability/store.ts';
+import { SessionCatalog } from '../../server/src/availability/catalog.ts';
+import { VersionedCompute } from '../../server/src/availability/compute.ts';
+import { AlertRules } from '../../server/src/availability/alerts.ts';
+import { AvailabilityReads } from '../../server/src/availability/reads.ts';
+import { AvailabilityWrites } from '../../server/src/availability/writes.ts';
+import { MemoryCatalogEpoch, MemoryOnceMarks, MemorySnapshotCache, MemoryVersionCounter } from '../../server/src/availability/store/memory.ts';
+import { NoSnapshotCache } from '../support/seams.ts';
 import { testDatabaseUri } from '../support/database.ts';
 
 let a: TestHub;
@@ -16,11 +21,11 @@ let uncached: TestHub;
 beforeAll(async () => {
   const mongoUri = testDatabaseUri();
   // These tests drive the engine by hand, so no change feed runs.
-  const hub = { changeFeed: false };
-  a = await startTestHub({ redis: true, mongoUri, hub });
-  b = await startTestHub({ redis: true, mongoUri, hub, env: { REDIS_KEY_PREFIX: a.config.REDIS_KEY_PREFIX } });
-  memory = await startTestHub({ mongoUri, hub });
-  uncached = await startTestHub({ mongoUri, hub: { ...hub, useCache: false } });
+  const seams = { changeFeed: false };
+  a = await startTestHub({ redis: true, mongoUri, seams });
+  b = await startTestHub({ redis: true, mongoUri, seams, env: { REDIS_KEY_PREFIX: a.config.REDIS_KEY_PREFIX } });
+  memory = await startTestHub({ mongoUri, seams });
+  uncached = await startTestHub({ mongoUri, seams: { ...seams, snapshotCache: () => new NoSnapshotCache() } });
   await writeFixture(a.hub.database.models);
 });
 
@@ -36,14 +41,14 @@ async function addBooking(hub: TestHub, sessionId: string, date: string, quantit
   });
 }
 
-const spinOn = async (hub: TestHub, date: string) => (await hub.hub.engine.byDate(date)).find((row) => row.sessionId === id(ids.spin))!;
+const spinOn = async (hub: TestHub, date: string) => (await hub.hub.reads.byDate(date)).find((row) => row.sessionId === id(ids.spin))!;
 
 describe('availability cache', () => {
   it.each(['redis', 'memory'] as const)('%s: a read is never older than the latest recompute', async (mode) => {
     const hub = mode === 'redis' ? a : memory;
     const before = await spinOn(hub, MON);
     await addBooking(hub, id(ids.spin), MON, 2);
-    const [change] = await hub.hub.engine.recompute([{ sessionId: id(ids.spin), date: MON }], 'booking');
+    const [change] = await hub.hub.writes.recompute([{ sessionId: id(ids.spin), date: MON }], 'booking');
     const after = await spinOn(hub, MON);
     expect(after.booked).toBe(before.booked + 2);
     expect(after.version).toBe(change!.availability.version);
@@ -53,18 +58,18 @@ describe('availability cache', () => {
   it('shares snapshots and one version counter between instances', async () => {
     const onA = await spinOn(a, SUN);
     await addBooking(a, id(ids.spin), SUN, 1);
-    const [fromB] = await b.hub.engine.recompute([{ sessionId: id(ids.spin), date: SUN }], 'booking');
+    const [fromB] = await b.hub.writes.recompute([{ sessionId: id(ids.spin), date: SUN }], 'booking');
     expect(fromB!.availability.version).toBeGreaterThan(onA.version);
     const readOnA = await spinOn(a, SUN);
     expect(readOnA).toEqual(fromB!.availability);
-    const [fromA] = await a.hub.engine.recompute([{ sessionId: id(ids.spin), date: SUN }], 'refresh');
+    const [fromA] = await a.hub.writes.recompute([{ sessionId: id(ids.spin), date: SUN }], 'refresh');
     expect(fromA?.availability.version ?? Number.POSITIVE_INFINITY).toBeGreaterThan(fromB!.availability.version);
   });
 
   it('refuses to overwrite a newer snapshot with an older one', async () => {
     const current = await spinOn(a, SAT);
     const stale = { ...current, booked: 0, version: current.version - 1 };
-    expect(await a.hub.cluster.store.put([stale])).toEqual([false]);
+    expect(await a.hub.services.stores.cache.put([stale])).toEqual([false]);
     expect(await spinOn(b, SAT)).toEqual(current);
   });
 
@@ -74,13 +79,13 @@ describe('availability cache', () => {
       const value = (result: string) => Number(new RegExp(`result="${result}"[^}]*} (\\d+)`).exec(text)?.[1] ?? 0);
       return { hit: value('hit'), miss: value('miss') };
     };
-    const keys = (await a.hub.engine.keysIn({ from: '2030-01-01', to: '2030-01-03' })).length;
+    const keys = (await a.hub.reads.keysIn({ from: '2030-01-01', to: '2030-01-03' })).length;
     expect(keys).toBe(6); // swim and spin each day; weekend yoga does not run Tuesday to Thursday
     const start = await lookups();
-    await a.hub.engine.byDateRange('2030-01-01', '2030-01-03');
+    await a.hub.reads.byDateRange('2030-01-01', '2030-01-03');
     const afterFirst = await lookups();
     expect(afterFirst.miss - start.miss).toBe(keys);
-    await a.hub.engine.byDateRange('2030-01-01', '2030-01-03');
+    await a.hub.reads.byDateRange('2030-01-01', '2030-01-03');
     const afterSecond = await lookups();
     expect(afterSecond.hit - afterFirst.hit).toBe(keys);
     expect(afterSecond.miss).toBe(afterFirst.miss);
@@ -89,16 +94,16 @@ describe('availability cache', () => {
   it('sees a session added on another instance once that instance says sessions changed', async () => {
     const newId = new Types.ObjectId();
     await a.hub.database.models.Session.create({ _id: newId, name: 'Late Sauna', startTime: '21:00', endTime: '22:00', capacity: 8 });
-    await a.hub.engine.recompute([{ sessionId: String(newId), date: SAT }], 'session');
-    expect((await b.hub.engine.byDate(SAT)).map((row) => row.name)).toContain('Late Sauna');
+    await a.hub.writes.recompute([{ sessionId: String(newId), date: SAT }], 'session');
+    expect((await b.hub.reads.byDate(SAT)).map((row) => row.name)).toContain('Late Sauna');
   });
 
   it('finds a session inserted a moment ago, before any instance was told sessions changed', async () => {
-    await b.hub.engine.byDate(SAT); // b holds a sessions list from before the insert
+    await b.hub.reads.byDate(SAT); // b holds a sessions list from before the insert
     const newId = new Types.ObjectId();
     await a.hub.database.models.Session.collection.insertOne({ _id: newId, name: 'Dawn Row', startTime: '05:00', endTime: '06:00', capacity: 4, active: true, daysOfWeek: [] });
-    expect(await b.hub.engine.bySession(String(newId), SAT)).toMatchObject({ name: 'Dawn Row', capacity: 4, booked: 0 });
-    await expect(b.hub.engine.bySession(ids.unknown, SAT)).rejects.toThrow(/no session/);
+    expect(await b.hub.reads.bySession(String(newId), SAT)).toMatchObject({ name: 'Dawn Row', capacity: 4, booked: 0 });
+    await expect(b.hub.reads.bySession(ids.unknown, SAT)).rejects.toThrow(/no session/);
   });
 
   it('reads MongoDB on every call with the cache off', async () => {
@@ -115,7 +120,7 @@ describe('batching', () => {
       calls.push(`${collection}.${method}`);
     });
     try {
-      await a.hub.engine.byDateRange('2032-03-01', '2032-03-30');
+      await a.hub.reads.byDateRange('2032-03-01', '2032-03-30');
     } finally {
       a.hub.database.connection.set('debug', false);
     }
@@ -129,7 +134,7 @@ describe('batching', () => {
       calls.push(`${collection}.${method}`);
     });
     try {
-      const answers = await Promise.all(Array.from({ length: 20 }, () => a.hub.engine.byDate('2033-07-07')));
+      const answers = await Promise.all(Array.from({ length: 20 }, () => a.hub.reads.byDate('2033-07-07')));
       expect(new Set(answers.map((rows) => JSON.stringify(rows))).size).toBe(1);
     } finally {
       a.hub.database.connection.set('debug', false);
@@ -138,8 +143,8 @@ describe('batching', () => {
   });
 });
 
-/** The real in-process store, with a hook that lets a rival write land just before the engine's next one. */
-class RacingStore extends MemoryStore {
+/** The real in-process cache, with a hook that lets a rival write land just before the engine's next one. */
+class RacingCache extends MemorySnapshotCache {
   beforeNextPut: (() => Promise<void>) | undefined;
   override async put(entries: SessionAvailability[]): Promise<boolean[]> {
     const hook = this.beforeNextPut;
@@ -149,47 +154,56 @@ class RacingStore extends MemoryStore {
   }
 }
 
+/** One instance's read and write sides over the given cache and counter, built as hub.ts builds them. */
+function sidesOver(hub: TestHub, cache: MemorySnapshotCache, versions: MemoryVersionCounter, broadcaster: RecordingBroadcaster) {
+  const reader = new AvailabilityReader(hub.hub.database.models);
+  const catalog = new SessionCatalog(reader, new MemoryCatalogEpoch());
+  const compute = new VersionedCompute(catalog, reader, versions, hub.config.LOW_AVAILABILITY_RATIO);
+  const alerts = new AlertRules(reader, new MemoryOnceMarks(), {
+    lowRatio: hub.config.LOW_AVAILABILITY_RATIO,
+    highDemandBookings: hub.config.HIGH_DEMAND_BOOKINGS,
+    highDemandWindowMs: hub.config.HIGH_DEMAND_WINDOW_MINUTES * 60_000,
+  });
+  const reads = new AvailabilityReads({ catalog, compute, cache, reader, alerts, timeZone: hub.config.TIMEZONE });
+  const writes = new AvailabilityWrites({ catalog, compute, cache, alerts, broadcaster, today: () => reads.today() });
+  return { reads, writes };
+}
+
 describe('publishing after a change', () => {
-  const cacheKey = (key: { sessionId: string; date: string }) => `${key.sessionId}:${key.date}`;
 
   it('publishes a key recomputed after a change even when a reader cached the same numbers first', async () => {
     const key = { sessionId: id(ids.spin), date: '2030-03-04' };
     const held = await spinOn(a, key.date); // what subscribers hold
     await addBooking(a, key.sessionId, key.date, 1);
     // The entry expires (CACHE_TTL_SECONDS) and a reader on another instance fills it, publishing nothing.
-    await a.hub.cluster.store.delete([cacheKey(key)]);
+    await a.hub.services.stores.cache.delete([key]);
     expect((await spinOn(b, key.date)).booked).toBe(held.booked + 1);
     a.recorder.clear();
-    const [change] = await a.hub.engine.recompute([key], 'booking');
+    const [change] = await a.hub.writes.recompute([key], 'booking');
     expect(change?.availability.booked).toBe(held.booked + 1);
     expect(a.recorder.changes.map((c) => c.availability.version)).toEqual([change!.availability.version]);
   });
 
   it('recomputes a key again when a newer row won its write, so no version goes out twice', async () => {
     const key = { sessionId: id(ids.spin), date: '2030-03-05' };
-    const store = new RacingStore(60_000);
+    const store = new RacingCache(60_000);
+    const versions = new MemoryVersionCounter();
     const recorder = new RecordingBroadcaster();
-    const engine = new AvailabilityEngine(new AvailabilityReader(a.hub.database.models), store, recorder, {
-      lowRatio: a.config.LOW_AVAILABILITY_RATIO,
-      highDemandBookings: a.config.HIGH_DEMAND_BOOKINGS,
-      highDemandWindowMs: a.config.HIGH_DEMAND_WINDOW_MINUTES * 60_000,
-      timeZone: a.config.TIMEZONE,
-      useCache: true,
-    });
-    const [current] = await engine.snapshots({ from: key.date, to: key.date, sessionIds: [key.sessionId] });
+    const { reads, writes } = sidesOver(a, store, versions, recorder);
+    const [current] = await reads.snapshots({ from: key.date, to: key.date, sessionIds: [key.sessionId] });
     await addBooking(a, key.sessionId, key.date, 1);
     // Another writer (a reader's fill, say) reserves a version after this recompute did and stores first.
     let rival: SessionAvailability | undefined;
     store.beforeNextPut = async () => {
-      rival = { ...current!, booked: current!.booked + 1, version: await store.reserveVersions(1) };
+      rival = { ...current!, booked: current!.booked + 1, version: await versions.reserve(1) };
       await store.put([rival]);
     };
-    const changes = await engine.recompute([key], 'booking');
+    const changes = await writes.recompute([key], 'booking');
     expect(changes).toHaveLength(1);
     expect(changes[0]!.availability).toMatchObject({ booked: current!.booked + 1 });
     expect(changes[0]!.availability.version).toBeGreaterThan(rival!.version);
     expect(recorder.changes.map((c) => c.availability.version)).toEqual([changes[0]!.availability.version]);
-    expect(await store.get([cacheKey(key)])).toEqual([changes[0]!.availability]);
+    expect(await store.get([key])).toEqual([changes[0]!.availability]);
   });
 
   it('neither caches nor publishes once the fence says this instance is no longer the leader', async () => {
@@ -197,8 +211,8 @@ describe('publishing after a change', () => {
     const before = await spinOn(a, key.date);
     await addBooking(a, key.sessionId, key.date, 1);
     a.recorder.clear();
-    expect(await a.hub.engine.recompute([key], 'booking', [], { mayPublish: () => false })).toEqual([]);
+    expect(await a.hub.writes.recompute([key], 'booking', [], { mayPublish: () => false })).toEqual([]);
     expect(a.recorder.calls).toEqual([]);
-    expect(await a.hub.cluster.store.get([cacheKey(key)])).toEqual([before]);
+    expect(await a.hub.services.stores.cache.get([key])).toEqual([before]);
   });
 });

@@ -11,8 +11,8 @@ let staffToken: string;
 
 beforeAll(async () => {
   const mongoUri = testDatabaseUri();
-  fast = await startTestHub({ redis: true, mongoUri, hub: { changeFeed: false } });
-  adapter = await startTestHub({ redis: true, mongoUri, hub: { changeFeed: false, fastQueries: false }, env: { REDIS_KEY_PREFIX: fast.config.REDIS_KEY_PREFIX } });
+  fast = await startTestHub({ redis: true, mongoUri, seams: { changeFeed: false } });
+  adapter = await startTestHub({ redis: true, mongoUri, seams: { changeFeed: false, fastQueries: false }, env: { REDIS_KEY_PREFIX: fast.config.REDIS_KEY_PREFIX } });
   await writeFixture(fast.hub.database.models);
   staffToken = await fast.token('staff-1', ['staff']);
 });

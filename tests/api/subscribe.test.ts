@@ -11,9 +11,9 @@ let b: TestHub;
 beforeAll(async () => {
   const mongoUri = testDatabaseUri();
   // These tests drive the engine by hand, so no change feed runs.
-  a = await startTestHub({ redis: true, mongoUri, hub: { changeFeed: false } });
+  a = await startTestHub({ redis: true, mongoUri, seams: { changeFeed: false } });
   // A second instance on the same database and Redis prefix, as behind a load balancer.
-  b = await startTestHub({ redis: true, mongoUri, hub: { changeFeed: false }, env: { REDIS_KEY_PREFIX: a.config.REDIS_KEY_PREFIX } });
+  b = await startTestHub({ redis: true, mongoUri, seams: { changeFeed: false }, env: { REDIS_KEY_PREFIX: a.config.REDIS_KEY_PREFIX } });
   await writeFixture(a.hub.database.models);
 });
 
@@ -28,7 +28,7 @@ async function book(hub: TestHub, sessionId: string, date: string, quantity = 1,
     createdAt: new Date(),
     updatedAt: new Date(),
   });
-  return hub.hub.engine.recompute([{ sessionId, date }], 'booking');
+  return hub.hub.writes.recompute([{ sessionId, date }], 'booking');
 }
 
 describe('availability.subscribe over SSE', () => {

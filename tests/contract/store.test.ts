@@ -1,15 +1,16 @@
 import { afterAll, inject } from 'vitest';
 import { Redis } from 'ioredis';
-import { MemoryStore, type AvailabilityStore } from '../../server/src/availability/store.ts';
-import { RedisStore } from '../../server/src/availability/store-redis.ts';
+import { memoryStores } from '../../server/src/availability/store/memory.ts';
+import { redisStores } from '../../server/src/availability/store/redis.ts';
+import type { AvailabilityStores } from '../../server/src/availability/store/ports.ts';
 import { redisKeys } from '../../server/src/cluster/keys.ts';
 import { unique } from '../support/names.ts';
 import { storeContract } from './store.contract.ts';
 
 storeContract('memory', async () => {
-  const store = new MemoryStore(60_000);
+  const store = memoryStores(60_000);
   // One process holds one memory store; a restarted one starts empty but must still only go up.
-  return { store, reopen: (): AvailabilityStore => store };
+  return { store, reopen: (): AvailabilityStores => store };
 });
 
 const connections: Redis[] = [];
@@ -22,7 +23,7 @@ storeContract('redis', async () => {
   const connect = () => {
     const redis = new Redis(inject('redisUrl'));
     connections.push(redis);
-    return new RedisStore(redis, keys, 60);
+    return redisStores(redis, keys, 60);
   };
   return { store: connect(), reopen: connect };
 });

@@ -13,7 +13,7 @@ let today: string;
 beforeAll(async () => {
   t = await startTestHub({ redis: true, env: { COALESCE_MS: '20', HIGH_DEMAND_BOOKINGS: '3', LOW_AVAILABILITY_RATIO: '0.2' } });
   url = `http://127.0.0.1:${t.hub.port}`;
-  today = t.hub.engine.today();
+  today = t.hub.reads.today();
   await t.hub.database.models.Session.insertMany([
     { _id: ids.swim, name: 'Morning Swim', startTime: '07:00', endTime: '08:00', capacity: 10 },
     { _id: ids.spin, name: 'Evening Spin', startTime: '18:00', endTime: '19:00', capacity: 20 },

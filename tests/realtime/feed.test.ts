@@ -14,7 +14,7 @@ async function setup(env: Record<string, string> = {}) {
     { _id: ids.spin, name: 'Evening Spin', startTime: '18:00', endTime: '19:00', capacity: 20 },
   ]);
   await t.hub.feed!.idle();
-  const today = t.hub.engine.today();
+  const today = t.hub.reads.today();
   const watcher = new Received(await connect(`http://127.0.0.1:${t.hub.port}`));
   watcher.apply(await subscribe(watcher.socket, { channel: 'availability' }));
   for (let i = 1; i <= 3; i += 1) watcher.apply(await subscribe(watcher.socket, { channel: `availability.${addDays(today, i)}` }));
@@ -23,7 +23,7 @@ async function setup(env: Record<string, string> = {}) {
 
 /** What MongoDB says now, for comparing with what a socket ended up with. */
 async function truth(t: TestHub, sessionId: string, date: string) {
-  const [row] = await t.hub.engine.snapshots({ from: date, to: date, sessionIds: [sessionId] });
+  const [row] = await t.hub.reads.snapshots({ from: date, to: date, sessionIds: [sessionId] });
   return row;
 }
 
@@ -76,7 +76,7 @@ describe('change feed (change streams)', () => {
     expect(watcher.get(id(ids.spin), today)?.name).toBe('Evening Spin XL');
     await models.Session.updateOne({ _id: ids.spin }, { $set: { active: false } });
     await watcher.until('closed', (r) => r.get(id(ids.spin), today)?.status === 'closed');
-    expect((await env.t.hub.engine.byDate(today)).map((row) => row.name)).toEqual(['Morning Swim']);
+    expect((await env.t.hub.reads.byDate(today)).map((row) => row.name)).toEqual(['Morning Swim']);
     await models.Session.updateOne({ _id: ids.spin }, { $set: { active: true } });
     await watcher.until('open again', (r) => r.get(id(ids.spin), today)?.status === 'available');
   });
@@ -132,7 +132,7 @@ describe('change feed resumed from a position the oplog no longer has', () => {
     await models.Session.create({ _id: ids.swim, name: 'Morning Swim', startTime: '07:00', endTime: '08:00', capacity: 10 });
     // After this, only the change feed can tell the socket about the booking (and store a token for it).
     await first.waitForLog('the first resync', (line) => line.msg === 'resynced the horizon');
-    const today = first.hub.engine.today();
+    const today = first.hub.reads.today();
     const early = new Received(await connect(`http://127.0.0.1:${first.hub.port}`));
     early.apply(await subscribe(early.socket, { channel: `availability.${today}` }));
     await models.Booking.create({ sessionId: ids.swim, date: today, userId: 'before', quantity: 1, status: 'confirmed' });

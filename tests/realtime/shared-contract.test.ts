@@ -19,7 +19,7 @@ let today: string;
 
 beforeAll(async () => {
   t = await startTestHub({ env: { COALESCE_MS: '10', HIGH_DEMAND_BOOKINGS: '2' } });
-  today = t.hub.engine.today();
+  today = t.hub.reads.today();
   await t.hub.database.models.Session.create({ _id: ids.swim, name: 'Morning Swim', startTime: '07:00', endTime: '08:00', capacity: 4 });
   await t.hub.feed!.idle();
 });

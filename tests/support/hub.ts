@@ -4,21 +4,24 @@ import { whenDone } from './cleanup.ts';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../../server/src/config/env.ts';
-import { startHub, type Hub, type HubOptions } from '../../server/src/hub.ts';
+import { startHub, type Hub } from '../../server/src/hub.ts';
+import type { HubSeams } from '../../server/src/seams.ts';
 import type { AvailabilityChange, Broadcaster, OwnerUpdate, PublishOptions } from '../../server/src/broadcast/port.ts';
 import { createSlotcastClient, type SlotcastClient } from '../../client/src/index.ts';
 import type { Role } from '@slotcast/shared';
 import { testDatabaseUri } from './database.ts';
 import { unique } from './names.ts';
 import { Waiter } from './waiter.ts';
-import type { LogLine } from '../../server/src/devservices/hub-process.ts';
+import type { LogLine } from './hub-process.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
-/** A broadcaster that only remembers what the engine handed it. */
+/** Remembers what the write side handed the broadcaster, then hands it on (to nothing when it wraps none). */
 export class RecordingBroadcaster implements Broadcaster {
   readonly calls: { changes: AvailabilityChange[]; bookings: OwnerUpdate[] }[] = [];
+  inner: Broadcaster | undefined;
   async publish(changes: AvailabilityChange[], bookings: OwnerUpdate[] = [], options?: PublishOptions): Promise<void> {
+    await this.inner?.publish(changes, bookings, options);
     if (options?.mayPublish && !options.mayPublish()) return;
     this.calls.push({ changes, bookings });
   }
@@ -43,7 +46,7 @@ export interface TestHub {
 
 /** Starts a hub in this process on a free port, with its own database (and Redis prefix); stopped after the file. */
 export async function startTestHub(
-  options: { redis?: boolean; env?: Record<string, string>; mongoUri?: string; hub?: HubOptions; captureLogs?: boolean } = {},
+  options: { redis?: boolean; env?: Record<string, string>; mongoUri?: string; seams?: HubSeams; captureLogs?: boolean } = {},
 ): Promise<TestHub> {
   const config = loadConfig({
     PORT: '0',
@@ -67,8 +70,13 @@ export async function startTestHub(
   });
   const logger = options.captureLogs ? pino({ level: 'info' }, capture) : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const hub = await startHub(config, logger, {
-    ...options.hub,
-    broadcasters: [recorder, ...(options.hub?.broadcasters ?? [])],
+    seams: {
+      ...options.seams,
+      broadcaster: (production) => {
+        recorder.inner = options.seams?.broadcaster?.(production) ?? production;
+        return recorder;
+      },
+    },
   });
   whenDone(() => hub.stop());
   return {

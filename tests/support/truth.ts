@@ -1,7 +1,7 @@
-import { datesInRange, type SessionAvailability } from '@slotcast/shared';
+import { datesInRange, keyOf, type SessionAvailability } from '@slotcast/shared';
 import type { Models } from '../../server/src/db/models.ts';
 import { AvailabilityReader } from '../../server/src/availability/reader.ts';
-import { availabilityOf, keyOf, runsOn } from '../../server/src/availability/rules.ts';
+import { availabilityOf, runsOn } from '../../server/src/availability/rules.ts';
 
 /** A fresh recompute straight from MongoDB, bypassing every cache: what sockets must end up showing. */
 export async function truthOf(models: Models, from: string, to: string, lowRatio = 0.2): Promise<Map<string, Omit<SessionAvailability, 'version' | 'updatedAt'>>> {
@@ -10,7 +10,7 @@ export async function truthOf(models: Models, from: string, to: string, lowRatio
   const out = new Map<string, Omit<SessionAvailability, 'version' | 'updatedAt'>>();
   for (const date of datesInRange(from, to)) {
     for (const session of sessions.filter((s) => runsOn(s, date))) {
-      const key = keyOf(session.id, date);
+      const key = keyOf({ sessionId: session.id, date });
       out.set(key, availabilityOf(session, date, overrides.get(key), booked.get(key) ?? 0, lowRatio));
     }
   }

@@ -1,11 +1,15 @@
 import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
-import type { AvailabilityEngine } from '../availability/engine.ts';
+import type { RefreshResult } from '@slotcast/shared';
+import type { AvailabilityReads } from '../availability/reads.ts';
+import type { RefreshScope } from '../availability/writes.ts';
 import type { EventLog } from '../broadcast/event-log.ts';
 import { AuthError, bearerToken, type Principal, type Tokens } from '../auth/tokens.ts';
 
 /** What procedures use; one per hub, shared by every request. */
 export interface ApiServices {
-  engine: AvailabilityEngine;
+  reads: AvailabilityReads;
+  /** The admin refresh: the one call into the write side (recompute and publish a scope). */
+  refresh(scope: RefreshScope): Promise<RefreshResult>;
   events: EventLog;
   tokens: Tokens;
 }

@@ -1,7 +1,7 @@
-import type { Alert, IsoDate } from '@slotcast/shared';
+import { keyOf, type Alert, type IsoDate, type Key } from '@slotcast/shared';
 import type { AvailabilityReader } from './reader.ts';
-import { byStartTime, capacityAlertOf, keyOf, type AvailabilityFields } from './rules.ts';
-import type { AvailabilityStore } from './store.ts';
+import { byStartTime, capacityAlertOf, type AvailabilityFields } from './rules.ts';
+import type { OnceMarks } from './store/ports.ts';
 
 export interface AlertOptions {
   lowRatio: number;
@@ -9,11 +9,18 @@ export interface AlertOptions {
   highDemandWindowMs: number;
 }
 
+/** One recomputed key as the alert rules see it: what was cached before, what is true now, recent bookings. */
+export interface AlertCandidate {
+  before: AvailabilityFields | undefined;
+  next: AvailabilityFields;
+  recent: number;
+}
+
 /** The contract's three alert rules: when one begins (for broadcasts) and which are in force (for the query). */
 export class AlertRules {
   constructor(
     private readonly reader: AvailabilityReader,
-    private readonly store: AvailabilityStore,
+    private readonly marks: OnceMarks,
     private readonly options: AlertOptions,
   ) {}
 
@@ -22,25 +29,29 @@ export class AlertRules {
   }
 
   /** Active bookings created within the high-demand window, for several keys in one aggregation. */
-  async recentBookingsOf(keys: { sessionId: string; date: IsoDate }[]): Promise<Map<string, number>> {
+  async recentBookingsOf(keys: Key[]): Promise<Map<string, number>> {
     if (keys.length === 0) return new Map();
     const dates = keys.map((key) => key.date).sort();
     return this.reader.recentBookings(this.since(), { from: dates[0]!, to: dates.at(-1)!, sessionIds: [...new Set(keys.map((key) => key.sessionId))] });
   }
 
-  /** Alerts whose condition begins with this change: a capacity alert that was not in force, or high demand once per window. */
-  async begun(before: AvailabilityFields | undefined, next: AvailabilityFields, recent: number): Promise<Alert[]> {
-    const alerts: Alert[] = [];
-    const type = capacityAlertOf(next, this.options.lowRatio);
-    if (type && (!before || capacityAlertOf(before, this.options.lowRatio) !== type)) alerts.push(alertOf(type, next));
-    if (
-      next.capacity > 0 &&
-      recent >= this.options.highDemandBookings &&
-      (await this.store.markOnce(`high-demand:${keyOf(next.sessionId, next.date)}`, this.options.highDemandWindowMs))
-    ) {
-      alerts.push(alertOf('high_demand', next, recent));
-    }
-    return alerts;
+  /**
+   * Alerts whose condition begins with each change of one batch, evaluated together: a capacity
+   * alert that was not in force, or high demand once per window (one round of marks for the batch).
+   */
+  async begun(batch: AlertCandidate[]): Promise<Alert[][]> {
+    const { lowRatio, highDemandBookings, highDemandWindowMs } = this.options;
+    const demanding = batch.filter(({ next, recent }) => next.capacity > 0 && recent >= highDemandBookings);
+    const marked = await this.marks.markOnce(demanding.map(({ next }) => `high-demand:${keyOf(next)}`), highDemandWindowMs);
+    const firstInWindow = new Set(demanding.filter((_, i) => marked[i]));
+    return batch.map((candidate) => {
+      const { before, next, recent } = candidate;
+      const type = capacityAlertOf(next, lowRatio);
+      return [
+        ...(type && (!before || capacityAlertOf(before, lowRatio) !== type) ? [alertOf(type, next)] : []),
+        ...(firstInWindow.has(candidate) ? [alertOf('high_demand', next, recent)] : []),
+      ];
+    });
   }
 
   /** Alerts in force over rows of a range: capacity conditions now, and high demand in the current window. */
@@ -48,7 +59,7 @@ export class AlertRules {
     const recent = await this.reader.recentBookings(this.since(), { from, to });
     return [...rows].sort((a, b) => a.date.localeCompare(b.date) || byStartTime(a, b)).flatMap((row) => {
       const type = capacityAlertOf(row, this.options.lowRatio);
-      const count = recent.get(keyOf(row.sessionId, row.date)) ?? 0;
+      const count = recent.get(keyOf(row)) ?? 0;
       return [
         ...(type ? [alertOf(type, row)] : []),
         ...(row.capacity > 0 && count >= this.options.highDemandBookings ? [alertOf('high_demand', row, count)] : []),

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
-import { ACTIVE_BOOKING_STATUS, type IsoDate } from '@slotcast/shared';
+import { ACTIVE_BOOKING_STATUS, keyOf, uniqueKeys, type IsoDate, type Key } from '@slotcast/shared';
 import type { Models, SessionDoc } from '../db/models.ts';
-import { keyOf, type OverrideInfo, type SessionInfo } from './rules.ts';
+import type { OverrideInfo, SessionInfo } from './rules.ts';
 
 export interface Scope {
   from: IsoDate;
@@ -35,18 +35,13 @@ export class AvailabilityReader {
     return docs.map(toSessionInfo);
   }
 
-  async session(sessionId: string): Promise<SessionInfo | undefined> {
-    const doc = await this.models.Session.findById(sessionId).lean<SessionDoc>();
-    return doc ? toSessionInfo(doc) : undefined;
-  }
-
   /** Overrides in scope, by `sessionId:date`. */
   async overrides(scope: Scope): Promise<Map<string, OverrideInfo>> {
     const docs = await this.models.SessionOverride.find({
       date: { $gte: scope.from, $lte: scope.to },
       ...(scope.sessionIds ? { sessionId: { $in: objectIds(scope.sessionIds) } } : {}),
     }).lean();
-    return new Map(docs.map((doc) => [keyOf(String(doc.sessionId), doc.date), { capacity: doc.capacity, closed: doc.closed }]));
+    return new Map(docs.map((doc) => [keyOf({ sessionId: String(doc.sessionId), date: doc.date }), { capacity: doc.capacity, closed: doc.closed }]));
   }
 
   /** Sum of active quantities in scope, by `sessionId:date`: one aggregation for the whole scope. */
@@ -61,7 +56,7 @@ export class AvailabilityReader {
       },
       { $group: { _id: { s: '$sessionId', d: '$date' }, booked: { $sum: '$quantity' } } },
     ]);
-    return new Map(rows.map((row) => [keyOf(String(row._id.s), row._id.d), row.booked]));
+    return new Map(rows.map((row) => [keyOf({ sessionId: String(row._id.s), date: row._id.d }), row.booked]));
   }
 
   /** Active bookings created since `since`, counted by `sessionId:date`. */
@@ -77,14 +72,14 @@ export class AvailabilityReader {
       },
       { $group: { _id: { s: '$sessionId', d: '$date' }, n: { $sum: 1 } } },
     ]);
-    return new Map(rows.map((row) => [keyOf(String(row._id.s), row._id.d), row.n]));
+    return new Map(rows.map((row) => [keyOf({ sessionId: String(row._id.s), date: row._id.d }), row.n]));
   }
 
   /** Users holding an active booking on each key (their private rooms get its changes): one aggregation. */
-  async holdersOf(keys: { sessionId: string; date: IsoDate }[]): Promise<Map<string, string[]>> {
+  async holdersOf(keys: Key[]): Promise<Map<string, string[]>> {
     if (keys.length === 0) return new Map();
     const dates = keys.map((key) => key.date).sort();
-    const wanted = new Set(keys.map((key) => keyOf(key.sessionId, key.date)));
+    const wanted = new Set(keys.map(keyOf));
     const rows = await this.models.Booking.aggregate<{ _id: { s: Types.ObjectId; d: string }; users: string[] }>([
       {
         $match: {
@@ -97,21 +92,18 @@ export class AvailabilityReader {
     ]);
     return new Map(
       rows
-        .map((row) => [keyOf(String(row._id.s), row._id.d), row.users] as const)
+        .map((row) => [keyOf({ sessionId: String(row._id.s), date: row._id.d }), row.users] as const)
         .filter(([key]) => wanted.has(key)),
     );
   }
 
   /** A user's active bookings from `from` on, as keys. */
-  async upcomingKeysOf(userId: string, from: IsoDate, limit = 200): Promise<{ sessionId: string; date: IsoDate }[]> {
+  async upcomingKeysOf(userId: string, from: IsoDate, limit = 200): Promise<Key[]> {
     const docs = await this.models.Booking.find({ userId, date: { $gte: from }, status: { $in: ACTIVE } })
       .sort({ date: 1 })
       .limit(limit)
       .select({ sessionId: 1, date: 1 })
       .lean();
-    const seen = new Set<string>();
-    return docs
-      .map((doc) => ({ sessionId: String(doc.sessionId), date: doc.date }))
-      .filter((key) => !seen.has(keyOf(key.sessionId, key.date)) && seen.add(keyOf(key.sessionId, key.date)));
+    return uniqueKeys(docs.map((doc) => ({ sessionId: String(doc.sessionId), date: doc.date })));
   }
 }

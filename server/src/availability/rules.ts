@@ -84,8 +84,6 @@ export function capacityAlertOf(a: AvailabilityFields, lowRatio: number): Extrac
   return undefined;
 }
 
-export const keyOf = (sessionId: string, date: IsoDate): string => `${sessionId}:${date}`;
-
 export function byStartTime(a: { startTime: string; name: string }, b: { startTime: string; name: string }): number {
   return a.startTime.localeCompare(b.startTime) || a.name.localeCompare(b.name);
 }

@@ -36,12 +36,3 @@ export interface PublishOptions {
 export interface Broadcaster {
   publish(changes: AvailabilityChange[], bookings?: OwnerUpdate[], options?: PublishOptions): Promise<void>;
 }
-
-/** Hands each publish to several broadcasters in turn (the event log, the Socket.IO hub, …). */
-export function fanOut(...targets: Broadcaster[]): Broadcaster {
-  return {
-    async publish(changes, bookings, options) {
-      for (const target of targets) await target.publish(changes, bookings, options);
-    },
-  };
-}

@@ -1,7 +1,8 @@
+import type { Key } from '@slotcast/shared';
 import type { Broadcaster } from './port.ts';
 import { routeEvents, type RoutedEvent } from './rooms.ts';
 
-type HoldersOf = (keys: { sessionId: string; date: string }[]) => Promise<Map<string, string[]>>;
+type HoldersOf = (keys: Key[]) => Promise<Map<string, string[]>>;
 
 /** Somewhere routed events go: the event log (SSE), Socket.IO rooms. */
 export type EventSink = (events: RoutedEvent[]) => unknown;

@@ -1,9 +1,11 @@
+import { keyOf, type Key } from '@slotcast/shared';
+
 /** Every Redis key and channel slotcast uses, under one configurable prefix. */
 export function redisKeys(prefix: string) {
   return {
     /** The shared counter every availability version comes from. */
     version: `${prefix}:version`,
-    availability: (sessionId: string, date: string) => `${prefix}:avail:${sessionId}:${date}`,
+    availability: (key: Key) => `${prefix}:avail:${keyOf(key)}`,
     /** Bumped whenever sessions change, so every instance reloads its session list. */
     catalogEpoch: `${prefix}:catalog-epoch`,
     once: (name: string) => `${prefix}:once:${name}`,

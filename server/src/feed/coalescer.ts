@@ -1,6 +1,6 @@
 import type { UpdateReason } from '@slotcast/shared';
 import type { BookingChange } from '../broadcast/port.ts';
-import type { Key } from '../availability/engine.ts';
+import type { Key } from '@slotcast/shared';
 
 export interface Work {
   key: Key;

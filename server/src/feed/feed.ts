@@ -1,5 +1,5 @@
 import { todayIn } from '@slotcast/shared';
-import type { AvailabilityEngine } from '../availability/engine.ts';
+import type { AvailabilityWrites } from '../availability/writes.ts';
 import type { Lease } from '../cluster/lease.ts';
 import type { Models } from '../db/models.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -13,9 +13,9 @@ import { CollectionWatcher } from './watcher.ts';
 
 export interface ChangeFeedOptions {
   models: Models;
-  engine: AvailabilityEngine;
+  writes: AvailabilityWrites;
   lease: Lease;
-  tokens: ResumeTokens;
+  resumeTokens: ResumeTokens;
   bookingKeys: KeyIndex;
   overrideKeys: KeyIndex;
   coalesceMs: number;
@@ -74,16 +74,12 @@ export class ChangeFeed {
     });
   }
 
-  get leading(): boolean {
-    return this.options.lease.isHeld();
-  }
-
   private readonly flush: Flush = async (groups) => {
-    const { engine, lease, metrics } = this.options;
+    const { writes, lease, metrics } = this.options;
     for (const { reason, keys, bookings } of groups) {
       // A paused or partitioned former leader must neither publish nor store a token.
       if (!lease.isHeld()) throw new Error('not the leader: dropping the batch for the next leader to replay');
-      await engine.recompute(keys, reason, bookings, { mayPublish: () => lease.isHeld() });
+      await writes.recompute(keys, reason, bookings, { mayPublish: () => lease.isHeld() });
       metrics?.feedRecomputes.inc({ reason }, keys.length);
     }
   };
@@ -94,9 +90,9 @@ export class ChangeFeed {
     const { logger, models } = this.options;
     if (this.mode === 'stream') {
       this.watchers = [
-        new CollectionWatcher(models.Booking.collection, this.options.tokens, this.hooks(this.translate.bookings), logger),
-        new CollectionWatcher(models.Session.collection, this.options.tokens, this.hooks(this.translate.sessions), logger),
-        new CollectionWatcher(models.SessionOverride.collection, this.options.tokens, this.hooks(this.translate.overrides), logger),
+        new CollectionWatcher(models.Booking.collection, this.options.resumeTokens, this.hooks(this.translate.bookings), logger),
+        new CollectionWatcher(models.Session.collection, this.options.resumeTokens, this.hooks(this.translate.sessions), logger),
+        new CollectionWatcher(models.SessionOverride.collection, this.options.resumeTokens, this.hooks(this.translate.overrides), logger),
       ];
       const started = await Promise.all(this.watchers.map((watcher) => watcher.start()));
       logger.info({ resumed: started.map((s, i) => `${this.watchers[i]!.name}:${s.resumed}`) }, 'change feed started');
@@ -190,10 +186,10 @@ export class ChangeFeed {
   }
 
   private async resync(reason: string, announceAll: boolean): Promise<void> {
-    const { engine, lease, logger, metrics } = this.options;
+    const { writes, lease, logger, metrics } = this.options;
     if (!lease.isHeld()) return;
     try {
-      const result = await engine.refresh(this.horizon(), { mayPublish: () => lease.isHeld(), announceAll });
+      const result = await writes.refresh(this.horizon(), { mayPublish: () => lease.isHeld(), announceAll });
       metrics?.feedResyncs.inc();
       logger.info({ reason, announceAll, ...result }, 'resynced the horizon');
     } catch (error) {

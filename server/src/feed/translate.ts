@@ -1,5 +1,5 @@
 import { OBJECT_ID, addDays, datesInRange, type BookingStatus, type IsoDate } from '@slotcast/shared';
-import type { Key } from '../availability/engine.ts';
+import type { Key } from '@slotcast/shared';
 import type { Work } from './coalescer.ts';
 import type { KeyIndex } from './key-index.ts';
 

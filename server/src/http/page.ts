@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { build } from 'esbuild';
 import { isoDateSchema } from '@slotcast/shared';
+import type { Logger } from '../observability/logger.ts';
 import type { RequestHandler } from './routes.ts';
 
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
@@ -25,6 +26,7 @@ export interface PageOptions {
   today: () => string;
   /** Writes a few bookings for a date straight into MongoDB; only in the embedded demo. */
   simulate?: (date: string) => Promise<number>;
+  logger: Logger;
 }
 
 const MAX_BODY = 1024;
@@ -51,7 +53,10 @@ export function createPageHandler(options: PageOptions): RequestHandler {
     return files.get(name)!;
   };
   // Build at start-up, so the first visitor does not wait and a broken bundle shows in the log at once.
-  void file('app.js').catch(() => files.delete('app.js'));
+  void file('app.js').catch((error: unknown) => {
+    options.logger.error({ err: error }, 'the demo page bundle failed to build; the next request tries again');
+    files.delete('app.js');
+  });
 
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];

@@ -1,22 +1,24 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { AVAILABILITY_NAMESPACE, RESYNC_REASON, SUBSCRIBE_ERROR, type ResyncReason } from '@slotcast/shared';
-import type { AvailabilityEngine } from '../availability/engine.ts';
-import { AuthError, type Tokens } from '../auth/tokens.ts';
+import type { AvailabilityReads } from '../availability/reads.ts';
+import type { Tokens } from '../auth/tokens.ts';
 import type { RoutedEvent } from '../broadcast/rooms.ts';
 import { originAllowed } from '../http/cors.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { authenticate, scheduleExpiry } from './handshake.ts';
+import { emitEvent } from './emit.ts';
+import { authenticate, tokenLifetime } from './handshake.ts';
 import { subscriptionHandlers } from './subscriptions.ts';
-import type { HubNamespace, HubServer, HubSocket } from './types.ts';
+import type { HubNamespace, HubServer } from './types.ts';
 
 /** Socket.IO messages from clients are tiny; anything larger is refused by the transport. */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
 
 export interface RealtimeOptions {
   server: HttpServer;
-  engine: AvailabilityEngine;
+  /** Snapshots for subscribers; the realtime side never writes. */
+  reads: AvailabilityReads;
   tokens: Tokens;
   corsOrigins: string[] | undefined;
   /** The Redis adapter in multi-instance mode; the default in-memory adapter otherwise. */
@@ -46,17 +48,14 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   });
   if (options.adapter) io.adapter(options.adapter);
   const nsp: HubNamespace = io.of(AVAILABILITY_NAMESPACE);
-  const handlers = subscriptionHandlers({ engine: options.engine, logger, metrics });
-  const expiry = new WeakMap<HubSocket, NodeJS.Timeout>();
+  const handlers = subscriptionHandlers({ reads: options.reads, logger, metrics });
+  const lifetime = tokenLifetime(options.tokens, logger);
 
   nsp.use(authenticate(options.tokens));
   nsp.on('connection', (socket) => {
     metrics.sockets.inc();
-    scheduleExpiry(socket, socket.data.principal, expiry);
-    socket.on('disconnect', () => {
-      metrics.sockets.dec();
-      clearTimeout(expiry.get(socket));
-    });
+    lifetime.watch(socket);
+    socket.on('disconnect', () => metrics.sockets.dec());
     const internal = (error: unknown) => {
       logger.error({ err: error }, 'subscription request failed');
       return { ok: false as const, error: { code: SUBSCRIBE_ERROR.INTERNAL, message: 'the request failed; try again' } };
@@ -69,26 +68,6 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       if (typeof ack !== 'function') return;
       void handlers.unsubscribe(socket, request).catch(internal).then(ack);
     });
-    socket.on('auth', (request, ack) => {
-      if (typeof ack !== 'function') return;
-      const token: unknown = (request as { token?: unknown } | null)?.token;
-      if (typeof token !== 'string') return ack({ ok: false, error: { code: 'UNAUTHORIZED', message: 'token must be a string' } });
-      options.tokens.verify(token).then(
-        (principal) => {
-          const current = socket.data.principal;
-          if (current && current.userId !== principal.userId) {
-            return ack({ ok: false, error: { code: 'FORBIDDEN', message: 'a replacement token must be for the same user' } });
-          }
-          socket.data.principal = principal;
-          scheduleExpiry(socket, principal, expiry);
-          ack({ ok: true, expiresAt: principal.expiresAt });
-        },
-        (error: unknown) => {
-          if (!(error instanceof AuthError)) logger.error({ err: error }, 'token check failed');
-          ack({ ok: false, error: { code: 'UNAUTHORIZED', message: error instanceof Error ? error.message : 'invalid token' } });
-        },
-      );
-    });
   });
 
   return {
@@ -96,7 +75,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     nsp,
     emit(events) {
       for (const { event, channels } of events) {
-        nsp.to(channels).emit(event.type, event.data as never);
+        emitEvent(nsp.to(channels), event);
         metrics.emits.inc({ event: event.type });
       }
     },

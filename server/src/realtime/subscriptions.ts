@@ -1,6 +1,6 @@
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { channelName, parseChannel, SUBSCRIBE_ERROR, type SubscribeAck, type SubscribeErrorCode, type UnsubscribeAck } from '@slotcast/shared';
-import type { AvailabilityEngine } from '../availability/engine.ts';
+import type { AvailabilityReads } from '../availability/reads.ts';
 import { NotFoundError } from '../availability/errors.ts';
 import { channelAccess } from '../auth/channel-access.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -27,7 +27,7 @@ function channelOf(request: unknown): string | undefined {
   return typeof channel === 'string' ? channel : undefined;
 }
 
-export function subscriptionHandlers(deps: { engine: AvailabilityEngine; logger: Logger; metrics: Metrics }) {
+export function subscriptionHandlers(deps: { reads: AvailabilityReads; logger: Logger; metrics: Metrics }) {
   const limiter = new RateLimiterMemory({ points: LIMITS.requests, duration: LIMITS.windowSeconds });
   const refusals = new WeakMap<HubSocket, number>();
 
@@ -39,12 +39,14 @@ export function subscriptionHandlers(deps: { engine: AvailabilityEngine; logger:
     return reply;
   };
 
+  /** False when the socket is over its limit; any other limiter failure is an error, not a rate limit. */
   const allowed = async (socket: HubSocket) => {
     try {
       await limiter.consume(socket.id);
       return true;
-    } catch {
-      return false;
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) return false;
+      throw rejection;
     }
   };
 
@@ -62,7 +64,7 @@ export function subscriptionHandlers(deps: { engine: AvailabilityEngine; logger:
     // Join before reading the snapshot: an update between the two arrives as an event, never falls between.
     await socket.join(room);
     try {
-      return { ok: true, channel: room, snapshot: await deps.engine.snapshotOf(channel) };
+      return { ok: true, channel: room, snapshot: await deps.reads.snapshotOf(channel) };
     } catch (error) {
       await socket.leave(room);
       if (error instanceof NotFoundError) return refused(socket, refuse(SUBSCRIBE_ERROR.NOT_FOUND, error.message));

@@ -13,3 +13,6 @@ export interface InterServerEvents {}
 export type HubServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type HubNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type HubSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** Rooms of the namespace, as `nsp.to(rooms)` returns them. */
+export type HubRooms = ReturnType<HubNamespace['to']>;

@@ -18,37 +18,37 @@ import { channelEvents } from '../stream.ts';
 import { adminProcedure, publicProcedure, router, staffProcedure, toApiError } from '../trpc.ts';
 
 export const availabilityRouter = router({
-  byDate: publicProcedure.input(byDateInput).query(({ ctx, input }) => ctx.services.engine.byDate(input.date)),
+  byDate: publicProcedure.input(byDateInput).query(({ ctx, input }) => ctx.services.reads.byDate(input.date)),
 
   byDateRange: publicProcedure
     .input(byDateRangeInput)
-    .query(({ ctx, input }) => ctx.services.engine.byDateRange(input.from, input.to, input.sessionId)),
+    .query(({ ctx, input }) => ctx.services.reads.byDateRange(input.from, input.to, input.sessionId)),
 
   bySession: publicProcedure
     .input(bySessionInput)
-    .query(({ ctx, input }) => ctx.services.engine.bySession(input.sessionId, input.date)),
+    .query(({ ctx, input }) => ctx.services.reads.bySession(input.sessionId, input.date)),
 
   stats: staffProcedure.input(rangeInput).query(async ({ ctx, input }) => {
-    const rows = await ctx.services.engine.snapshots({ from: input.from, to: input.to });
+    const rows = await ctx.services.reads.snapshots({ from: input.from, to: input.to });
     return statsOf(input.from, input.to, rows);
   }),
 
   trends: staffProcedure.input(trendsInput).query(async ({ ctx, input }) => {
-    const { engine } = ctx.services;
-    if (input.sessionId) await engine.requireSession(input.sessionId);
-    const rows = await engine.snapshots({ from: input.from, to: input.to, sessionIds: input.sessionId ? [input.sessionId] : undefined });
+    const { reads } = ctx.services;
+    if (input.sessionId) await reads.requireSession(input.sessionId);
+    const rows = await reads.snapshots({ from: input.from, to: input.to, sessionIds: input.sessionId ? [input.sessionId] : undefined });
     return trendsOf(datesInRange(input.from, input.to), rows);
   }),
 
   peakHours: staffProcedure.input(peakHoursInput).query(async ({ ctx, input }) => {
-    const rows = await ctx.services.engine.snapshots({ from: input.from, to: input.to });
+    const rows = await ctx.services.reads.snapshots({ from: input.from, to: input.to });
     return peakHoursOf(rows, input.limit ?? 24);
   }),
 
-  alerts: staffProcedure.input(rangeInput).query(({ ctx, input }) => ctx.services.engine.alerts(input.from, input.to)),
+  alerts: staffProcedure.input(rangeInput).query(({ ctx, input }) => ctx.services.reads.alerts(input.from, input.to)),
 
   refresh: adminProcedure.input(refreshInput).mutation(({ ctx, input }) =>
-    ctx.services.engine.refresh({
+    ctx.services.refresh({
       from: input.date ?? input.from,
       to: input.date ?? input.to,
       sessionId: input.sessionId,
@@ -64,14 +64,14 @@ export const availabilityRouter = router({
         message: 'a user channel is only for the token whose sub is that user',
       });
     }
-    const { engine, events } = ctx.services;
+    const { reads, events } = ctx.services;
     // A subscription's body runs after the middleware has returned, so its errors are mapped here.
-    if (channel.kind === 'session') await engine.requireSession(channel.sessionId).catch((error: unknown) => Promise.reject(toApiError(error)));
+    if (channel.kind === 'session') await reads.requireSession(channel.sessionId).catch((error: unknown) => Promise.reject(toApiError(error)));
     yield* channelEvents({
       channel: channelName(channel),
       lastEventId: input.lastEventId,
       events,
-      snapshot: () => engine.snapshotOf(channel),
+      snapshot: () => reads.snapshotOf(channel),
       signal,
     });
   }),

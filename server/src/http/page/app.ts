@@ -1,5 +1,5 @@
-import { createRealtimeClient, remainingText, statusClass, utilizationWidth } from '../../../../client/src/browser.ts';
-import type { Alert, SessionAvailability } from '@slotcast/shared';
+import { createRealtimeClient, remainingText, statusClass, utilizationWidth } from '@slotcast/client/browser';
+import { keyOf, type Alert, type SessionAvailability } from '@slotcast/shared';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const dateInput = $<HTMLInputElement>('date');
@@ -34,7 +34,7 @@ function render(changedKey?: string): void {
   empty.hidden = rows.length > 0;
   const left = rows.reduce((sum, row) => sum + row.available, 0);
   summary.textContent = rows.length ? `${rows.length} sessions · ${left} places left` : '';
-  schedule.replaceChildren(...rows.map((row) => item(row, `${row.sessionId}:${row.date}` === changedKey)));
+  schedule.replaceChildren(...rows.map((row) => item(row, keyOf(row) === changedKey)));
 }
 
 function item(row: SessionAvailability, changed: boolean): HTMLLIElement {
@@ -85,7 +85,7 @@ function watch(date: string): void {
   render();
   unsubscribe = client.subscribe(`availability.${date}`, {
     onSnapshot: () => render(),
-    onUpdate: (update) => render(`${update.sessionId}:${update.date}`),
+    onUpdate: (update) => render(keyOf(update)),
     onAlert: (alert) => {
       const row = client.store.get(alert.sessionId, alert.date);
       toast(`${row?.name ?? 'A session'} at ${row?.startTime ?? ''} ${ALERT_TEXT[alert.type]} (${alert.available} left)`);

@@ -1,20 +1,24 @@
 import { createAdapter } from '@socket.io/redis-adapter';
-import type { Config } from '../config/env.ts';
-import type { Logger } from '../observability/logger.ts';
-import { MemoryStore, type AvailabilityStore } from '../availability/store.ts';
-import { RedisStore } from '../availability/store-redis.ts';
-import { MemoryEventLog, type EventLog } from '../broadcast/event-log.ts';
-import { RedisEventLog } from '../broadcast/event-log-redis.ts';
-import { MemoryKeyIndex, RedisKeyIndex, type KeyIndex } from '../feed/key-index.ts';
-import { MemoryResumeTokens, RedisResumeTokens, type ResumeTokens } from '../feed/resume-tokens.ts';
-import { redisKeys } from './keys.ts';
-import { LocalLease, RedisLease, type Lease } from './lease.ts';
-import { createRedis, redisAnswers } from './redis.ts';
+import type { Config } from './config/env.ts';
+import type { Logger } from './observability/logger.ts';
+import type { AvailabilityStores } from './availability/store/ports.ts';
+import { memoryStores } from './availability/store/memory.ts';
+import { redisStores } from './availability/store/redis.ts';
+import { MemoryEventLog, type EventLog } from './broadcast/event-log.ts';
+import { RedisEventLog } from './broadcast/event-log-redis.ts';
+import { MemoryKeyIndex, RedisKeyIndex, type KeyIndex } from './feed/key-index.ts';
+import { MemoryResumeTokens, RedisResumeTokens, type ResumeTokens } from './feed/resume-tokens.ts';
+import { redisKeys } from './cluster/keys.ts';
+import { LocalLease, RedisLease, type Lease } from './cluster/lease.ts';
+import { createRedis, redisAnswers } from './cluster/redis.ts';
 
-/** Everything that differs between one instance and several; chosen once, by REDIS_URL. */
-export interface ClusterServices {
+/**
+ * Everything that differs between one instance and several, chosen once, by REDIS_URL: each
+ * port's memory implementation for one instance, its Redis implementation for several.
+ */
+export interface Services {
   mode: 'single-instance' | 'multi-instance';
-  store: AvailabilityStore;
+  stores: AvailabilityStores;
   events: EventLog;
   lease: Lease;
   resumeTokens: ResumeTokens;
@@ -28,15 +32,15 @@ export interface ClusterServices {
   close(): Promise<void>;
 }
 
-export function createClusterServices(config: Config, logger: Logger): ClusterServices {
+export function createServices(config: Config, logger: Logger): Services {
   return config.REDIS_URL ? redisServices(config, config.REDIS_URL, logger) : memoryServices(config);
 }
 
-function memoryServices(config: Config): ClusterServices {
+function memoryServices(config: Config): Services {
   const lease = new LocalLease();
   return {
     mode: 'single-instance',
-    store: new MemoryStore(config.CACHE_TTL_SECONDS * 1000),
+    stores: memoryStores(config.CACHE_TTL_SECONDS * 1000),
     events: new MemoryEventLog(),
     lease,
     resumeTokens: new MemoryResumeTokens(lease),
@@ -48,7 +52,7 @@ function memoryServices(config: Config): ClusterServices {
   };
 }
 
-function redisServices(config: Config, url: string, logger: Logger): ClusterServices {
+function redisServices(config: Config, url: string, logger: Logger): Services {
   const keys = redisKeys(config.REDIS_KEY_PREFIX);
   const listeners: (() => void)[] = [];
   const commands = createRedis(url, logger, 'commands', () => listeners.forEach((listener) => listener()));
@@ -60,7 +64,7 @@ function redisServices(config: Config, url: string, logger: Logger): ClusterServ
   const events = new RedisEventLog(commands, keys.events, logger);
   return {
     mode: 'multi-instance',
-    store: new RedisStore(commands, keys, config.CACHE_TTL_SECONDS),
+    stores: redisStores(commands, keys, config.CACHE_TTL_SECONDS),
     events,
     lease,
     resumeTokens: new RedisResumeTokens(commands, lease, keys.resumeToken),
