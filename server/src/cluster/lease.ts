@@ -21,7 +21,6 @@ export interface Lease {
 /** Single-instance mode: this process is always the leader. */
 export class LocalLease implements Lease {
   readonly epoch = 1;
-  private readonly values = new Map<string, string>();
   private running = false;
 
   start(handlers: { onAcquired(epoch: number): void }): void {
@@ -33,8 +32,8 @@ export class LocalLease implements Lease {
     return this.running;
   }
 
-  async fencedSet(key: string, value: string): Promise<boolean> {
-    this.values.set(key, value);
+  /** Nothing is stored here: the memory stores keep their own values and only ask `isHeld`. */
+  async fencedSet(_key: string, _value: string): Promise<boolean> {
     return this.running;
   }
 
