@@ -22,9 +22,11 @@ export interface Lease {
 export class LocalLease implements Lease {
   readonly epoch = 1;
   private running = false;
+  private onLost: ((reason: string) => void) | undefined;
 
-  start(handlers: { onAcquired(epoch: number): void }): void {
+  start(handlers: { onAcquired(epoch: number): void; onLost(reason: string): void }): void {
     this.running = true;
+    this.onLost = handlers.onLost;
     handlers.onAcquired(this.epoch);
   }
 
@@ -37,8 +39,11 @@ export class LocalLease implements Lease {
     return this.running;
   }
 
+  /** Says so to `onLost`, as the Redis lease does: every change of holding is announced. */
   async stop(): Promise<void> {
+    if (!this.running) return;
     this.running = false;
+    this.onLost?.('stopping');
   }
 }
 
