@@ -34,12 +34,12 @@ describe('translateBookings', () => {
         booking: { bookingId: 'b1', userId: 'u1', sessionId: S1, date: '2026-11-24', status: 'confirmed', quantity: 2 },
       },
     ]);
-    expect(await index.get(['b1'])).toEqual([`${S1}:2026-11-24`]);
+    expect(await index.get(['b1'])).toEqual([{ sessionId: S1, date: '2026-11-24' }]);
   });
 
   it('recomputes the old key too when a booking moves, from the index or a pre-image', async () => {
     const index = new MemoryKeyIndex();
-    await index.set([['b1', `${S1}:2026-11-24`]]);
+    await index.set([['b1', { sessionId: S1, date: '2026-11-24' }]]);
     const moved = await translateBookings([{ operationType: 'update', fullDocument: booking('b1', S2, '2026-11-25') }], index);
     expect(moved.work.map((w) => w.key)).toEqual([{ sessionId: S2, date: '2026-11-25' }, { sessionId: S1, date: '2026-11-24' }]);
     const withPreImage = await translateBookings(
@@ -51,7 +51,7 @@ describe('translateBookings', () => {
 
   it('follows several moves of one booking in one batch', async () => {
     const index = new MemoryKeyIndex();
-    await index.set([['b1', `${S1}:2026-11-01`]]);
+    await index.set([['b1', { sessionId: S1, date: '2026-11-01' }]]);
     const { work } = await translateBookings(
       [
         { operationType: 'update', fullDocument: booking('b1', S1, '2026-11-02') },
@@ -60,12 +60,12 @@ describe('translateBookings', () => {
       index,
     );
     expect(work.map((w) => w.key.date).sort()).toEqual(['2026-11-01', '2026-11-02', '2026-11-02', '2026-11-03']);
-    expect(await index.get(['b1'])).toEqual([`${S1}:2026-11-03`]);
+    expect(await index.get(['b1'])).toEqual([{ sessionId: S1, date: '2026-11-03' }]);
   });
 
   it('uses the index for deletes and asks for a resync when the old key is unknown', async () => {
     const index = new MemoryKeyIndex();
-    await index.set([['b1', `${S1}:2026-11-24`]]);
+    await index.set([['b1', { sessionId: S1, date: '2026-11-24' }]]);
     const known = await translateBookings([{ operationType: 'delete', documentKey: { _id: 'b1' }, fullDocument: null }], index);
     expect(known).toEqual({ work: [{ key: { sessionId: S1, date: '2026-11-24' }, reason: 'booking' }], needsResync: undefined });
     expect(await index.get(['b1'])).toEqual([undefined]);

@@ -21,11 +21,12 @@ export interface Lease {
 /** Single-instance mode: this process is always the leader. */
 export class LocalLease implements Lease {
   readonly epoch = 1;
-  private readonly values = new Map<string, string>();
   private running = false;
+  private onLost: ((reason: string) => void) | undefined;
 
-  start(handlers: { onAcquired(epoch: number): void }): void {
+  start(handlers: { onAcquired(epoch: number): void; onLost(reason: string): void }): void {
     this.running = true;
+    this.onLost = handlers.onLost;
     handlers.onAcquired(this.epoch);
   }
 
@@ -33,13 +34,16 @@ export class LocalLease implements Lease {
     return this.running;
   }
 
-  async fencedSet(key: string, value: string): Promise<boolean> {
-    this.values.set(key, value);
+  /** Nothing is stored here: the memory stores keep their own values and only ask `isHeld`. */
+  async fencedSet(_key: string, _value: string): Promise<boolean> {
     return this.running;
   }
 
+  /** Says so to `onLost`, as the Redis lease does: every change of holding is announced. */
   async stop(): Promise<void> {
+    if (!this.running) return;
     this.running = false;
+    this.onLost?.('stopping');
   }
 }
 

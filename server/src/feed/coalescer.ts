@@ -1,6 +1,5 @@
-import type { UpdateReason } from '@slotcast/shared';
+import { keyOf, type Key, type UpdateReason } from '@slotcast/shared';
 import type { BookingChange } from '../broadcast/port.ts';
-import type { Key } from '@slotcast/shared';
 
 export interface Work {
   key: Key;
@@ -34,7 +33,7 @@ export class Coalescer {
   add(work: Work[]): Promise<void> {
     if (work.length === 0) return Promise.resolve();
     for (const item of work) {
-      const id = `${item.key.sessionId}:${item.key.date}`;
+      const id = keyOf(item.key);
       const held = this.pending.get(id);
       if (!held || PRIORITY[item.reason] > PRIORITY[held.reason]) this.pending.set(id, { key: item.key, reason: item.reason });
       if (item.booking) this.bookings.push(item.booking);
@@ -79,11 +78,11 @@ function groupByReason(work: Work[], bookings: BookingChange[]) {
   const reasons = [...new Set(work.map((item) => item.reason))];
   return reasons.map((reason) => {
     const keys = work.filter((item) => item.reason === reason).map((item) => item.key);
-    const ids = new Set(keys.map((key) => `${key.sessionId}:${key.date}`));
+    const ids = new Set(keys.map(keyOf));
     return {
       reason,
       keys,
-      bookings: bookings.filter((booking) => ids.has(`${booking.sessionId}:${booking.date}`)),
+      bookings: bookings.filter((booking) => ids.has(keyOf(booking))),
     };
   });
 }

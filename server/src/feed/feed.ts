@@ -1,4 +1,4 @@
-import { todayIn } from '@slotcast/shared';
+import { todayIn, type Key } from '@slotcast/shared';
 import type { AvailabilityWrites } from '../availability/writes.ts';
 import type { Lease } from '../cluster/lease.ts';
 import type { Models } from '../db/models.ts';
@@ -161,7 +161,7 @@ export class ChangeFeed {
     const { models, bookingKeys, overrideKeys } = this.options;
     const entries = async (model: Models['Booking'] | Models['SessionOverride']) =>
       (await (model as Models['Booking']).find({ date: { $gte: from } }).select({ sessionId: 1, date: 1 }).lean()).map(
-        (doc) => [String(doc._id), `${String(doc.sessionId)}:${doc.date}`] as [string, string],
+        (doc): [string, Key] => [String(doc._id), { sessionId: String(doc.sessionId), date: doc.date }],
       );
     await bookingKeys.set(await entries(models.Booking));
     await overrideKeys.set(await entries(models.SessionOverride));

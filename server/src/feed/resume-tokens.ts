@@ -7,7 +7,8 @@ export interface ResumeTokens {
   load(collection: string): Promise<unknown>;
   /** False when the store was refused (this process is no longer the leader). */
   save(collection: string, token: unknown): Promise<boolean>;
-  clear(collection: string): Promise<void>;
+  /** Forgets the token (its history is lost); false when refused, as `save`: a former leader must not wipe its successor's. */
+  clear(collection: string): Promise<boolean>;
 }
 
 const { EJSON } = mongo.BSON;
@@ -28,8 +29,10 @@ export class MemoryResumeTokens implements ResumeTokens {
     return true;
   }
 
-  async clear(collection: string): Promise<void> {
+  async clear(collection: string): Promise<boolean> {
+    if (!this.lease.isHeld()) return false;
     this.tokens.delete(collection);
+    return true;
   }
 }
 
@@ -49,7 +52,8 @@ export class RedisResumeTokens implements ResumeTokens {
     return this.lease.fencedSet(this.keyOf(collection), EJSON.stringify(token as mongo.Document));
   }
 
-  async clear(collection: string): Promise<void> {
-    await this.lease.fencedSet(this.keyOf(collection), '');
+  /** An empty value, not a DEL: the fenced script only sets, and `load` reads empty as none. */
+  async clear(collection: string): Promise<boolean> {
+    return this.lease.fencedSet(this.keyOf(collection), '');
   }
 }

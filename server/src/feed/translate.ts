@@ -1,5 +1,4 @@
-import { OBJECT_ID, addDays, datesInRange, type BookingStatus, type IsoDate } from '@slotcast/shared';
-import type { Key } from '@slotcast/shared';
+import { OBJECT_ID, addDays, datesInRange, keyOf, type BookingStatus, type IsoDate, type Key } from '@slotcast/shared';
 import type { Work } from './coalescer.ts';
 import type { KeyIndex } from './key-index.ts';
 
@@ -29,12 +28,6 @@ export function documentId(event: FeedEvent): string | undefined {
   return usable ? String(id) : undefined;
 }
 
-const keyText = (key: Key) => `${key.sessionId}:${key.date}`;
-const parseKey = (text: string): Key => {
-  const [sessionId, date] = text.split(':') as [string, IsoDate];
-  return { sessionId, date };
-};
-
 function keyOfDoc(doc: Record<string, unknown> | null | undefined): Key | undefined {
   if (!doc || doc.sessionId == null || typeof doc.date !== 'string') return undefined;
   return { sessionId: String(doc.sessionId).toLowerCase(), date: doc.date };
@@ -55,25 +48,25 @@ interface Moved {
 async function trackKeys(events: FeedEvent[], index: KeyIndex, kind: string): Promise<{ moves: Moved[]; needsResync?: string }> {
   const ids = events.map((event) => documentId(event) ?? '');
   const known = await index.get(ids);
-  const seen: [string, string][] = [];
+  const seen: [string, Key][] = [];
   const gone: string[] = [];
   let needsResync: string | undefined;
   const moves = events.map((event, i): Moved => {
     const id = ids[i]!;
     const next = keyOfDoc(event.fullDocument);
     const before = keyOfDoc(event.fullDocumentBeforeChange);
-    const previous = before ? keyText(before) : known[i];
+    const previous = before ?? known[i];
     if (next) {
-      seen.push([id, keyText(next)]);
+      seen.push([id, next]);
       // A later event on the same document in this batch moves from here.
-      ids.forEach((other, j) => j > i && other === id && (known[j] = keyText(next)));
+      ids.forEach((other, j) => j > i && other === id && (known[j] = next));
     }
     if (event.operationType === 'delete') gone.push(id);
     const keyFieldChanged = Object.keys(event.updateDescription?.updatedFields ?? {}).some((f) => f === 'sessionId' || f === 'date');
     if (!id || (!previous && (event.operationType === 'delete' || keyFieldChanged))) {
       needsResync = `${kind} ${id} ${event.operationType} with an unknown earlier key`;
     }
-    const moved = previous && previous !== (next && keyText(next)) ? parseKey(previous) : undefined;
+    const moved = previous && (!next || keyOf(previous) !== keyOf(next)) ? previous : undefined;
     return { id, doc: event.fullDocument, next, previous: moved };
   });
   await index.set(seen);

@@ -148,7 +148,7 @@ export class CollectionWatcher {
     if (this.stopped) return;
     if (lostReason) {
       this.logger.warn({ collection: this.name, reason: lostReason }, 'change stream history lost; reopening from now and resyncing');
-      await this.tokens.clear(this.name).catch((error: unknown) => this.logger.warn({ err: error }, 'could not clear the resume token'));
+      await this.clearToken();
       this.hooks.lostHistory(`${this.name}: ${lostReason}`);
       this.open(undefined);
       return;
@@ -205,6 +205,15 @@ export class CollectionWatcher {
     clearTimeout(this.idleTimer);
     await this.closeStream(this.stream);
     await this.chain;
+  }
+
+  /** A token left in place (refused, Redis away) costs the next start one failed resume, which clears it; this stream reopens from now either way. */
+  private async clearToken(): Promise<void> {
+    try {
+      if (!(await this.tokens.clear(this.name))) this.logger.warn({ collection: this.name }, 'resume token clear refused: not the leader');
+    } catch (error) {
+      this.logger.warn({ collection: this.name, err: (error as Error).message }, 'could not clear the resume token');
+    }
   }
 
   /** A token that cannot be read (Redis away) means starting from now; the caller's resync covers the gap. */

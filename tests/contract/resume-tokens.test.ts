@@ -1,0 +1,57 @@
+import { afterAll, inject } from 'vitest';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { redisKeys } from '../../server/src/cluster/keys.ts';
+import { LocalLease, RedisLease } from '../../server/src/cluster/lease.ts';
+import { MemoryResumeTokens, RedisResumeTokens } from '../../server/src/feed/resume-tokens.ts';
+import { run } from '../support/lease.ts';
+import { unique } from '../support/names.ts';
+import { resumeTokensContract, type SharedTokensWorld } from './resume-tokens.contract.ts';
+
+// The memory tokens live in one process under its local lease: there is no next leader to
+// resume from them or to fence this one off, so the case between leaders does not apply.
+resumeTokensContract('memory', async () => {
+  const running = run(new LocalLease());
+  await running.held();
+  return {
+    tokens: new MemoryResumeTokens(running.lease),
+    lease: running.lease,
+    unheld: () => new MemoryResumeTokens(new LocalLease()),
+  };
+});
+
+const connections: Redis[] = [];
+afterAll(async () => {
+  await Promise.all(connections.map((redis) => redis.quit()));
+});
+
+const connect = () => {
+  const redis = new Redis(inject('redisUrl'));
+  connections.push(redis);
+  return redis;
+};
+
+/** Long enough that no renewal falls inside a test: the former leader still believes it holds. */
+const TTL_MS = 30_000;
+
+async function redisWorld(): Promise<SharedTokensWorld> {
+  const keys = redisKeys(unique('tokens'));
+  const lease = (holder: string, redis: Redis) => new RedisLease(redis, keys, holder, TTL_MS, pino({ level: 'silent' }));
+  const redis = connect();
+  const running = run(lease('first', redis));
+  await running.held();
+  return {
+    tokens: new RedisResumeTokens(redis, running.lease, keys.resumeToken),
+    lease: running.lease,
+    unheld: () => new RedisResumeTokens(redis, lease('bystander', redis), keys.resumeToken),
+    async takeOver() {
+      await redis.del(keys.leader);
+      const other = connect();
+      const next = run(lease('next', other));
+      await next.held();
+      return new RedisResumeTokens(other, next.lease, keys.resumeToken);
+    },
+  };
+}
+
+resumeTokensContract('redis', redisWorld, redisWorld);
