@@ -6,7 +6,7 @@ import { withDatabase } from './devservices/services.ts';
 import { clearOplog, keepOplogFor } from './devservices/oplog.ts';
 import { seedDemoData } from './db/seed.ts';
 import { connectDatabase } from './db/connect.ts';
-import { simulateBookings } from './db/simulate.ts';
+import { simulateBookings } from './demo/simulate.ts';
 import { createPageHandler } from './http/page.ts';
 import { todayIn } from '@slotcast/shared';
 

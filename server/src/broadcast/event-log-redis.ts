@@ -35,7 +35,11 @@ export class RedisEventLog implements EventLog {
     this.reader.on('error', () => {
       // The command connection reports Redis errors; this one only waits on XREAD.
     });
-    this.start = this.tip().catch(() => '$');
+    this.start = this.tip().catch((error: unknown) => {
+      // Follow from "now" instead: SSE resumes across the gap fall back to a snapshot, nothing is lost.
+      logger.warn({ err: error }, 'could not read the event log tip; following new events only');
+      return '$';
+    });
     this.following = this.follow();
   }
 

@@ -1,6 +1,6 @@
 import type { IsoDate } from '@slotcast/shared';
 import { runsOn } from '../availability/rules.ts';
-import type { Models } from './models.ts';
+import type { Models } from '../db/models.ts';
 
 /** Books one or two places in a few random sessions of a date, as a visitor of the demo would. */
 export async function simulateBookings(models: Models, date: IsoDate, random: () => number = Math.random): Promise<number> {
