@@ -8,7 +8,7 @@ export const BOOKING_STATUS = ['pending', 'confirmed', 'cancelled', 'expired'] a
 export type BookingStatus = (typeof BOOKING_STATUS)[number];
 export const ACTIVE_BOOKING_STATUS = ['pending', 'confirmed'] as const satisfies readonly BookingStatus[];
 
-export const UPDATE_REASON = ['booking', 'session', 'override', 'refresh'] as const;
+export const UPDATE_REASON = ['booking', 'session', 'override', 'refresh', 'hold'] as const;
 export type UpdateReason = (typeof UPDATE_REASON)[number];
 
 export const sessionAvailabilitySchema = z.object({
@@ -19,6 +19,8 @@ export const sessionAvailabilitySchema = z.object({
   endTime: timeOfDaySchema,
   capacity: z.number().int().min(0),
   booked: z.number().int().min(0),
+  /** Places in active holds (checkouts, waitlist offers); 0 where there are none. */
+  held: z.number().int().min(0),
   available: z.number().int().min(0),
   utilization: z.number().min(0),
   status: z.enum(AVAILABILITY_STATUS),

@@ -1,4 +1,5 @@
 import type { Alert, AvailabilityUpdate, BookingUpdate, SessionAvailability } from './availability.ts';
+import type { HoldUpdate } from './holds.ts';
 import type { AuthErrorCode, ResyncReason, SubscribeErrorCode, WireError } from './errors.ts';
 
 export const AVAILABILITY_NAMESPACE = '/availability';
@@ -29,6 +30,7 @@ export interface ServerToClientEvents {
   'availability.updated': (update: AvailabilityUpdate) => void;
   'availability.alert': (alert: Alert) => void;
   'booking.updated': (update: BookingUpdate) => void;
+  'hold.updated': (update: HoldUpdate) => void;
   resync: (notice: ResyncNotice) => void;
 }
 
@@ -42,4 +44,5 @@ export interface ClientToServerEvents {
 export type HubEvent =
   | { type: 'availability.updated'; data: AvailabilityUpdate }
   | { type: 'availability.alert'; data: Alert }
-  | { type: 'booking.updated'; data: BookingUpdate };
+  | { type: 'booking.updated'; data: BookingUpdate }
+  | { type: 'hold.updated'; data: HoldUpdate };

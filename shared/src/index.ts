@@ -8,3 +8,4 @@ export * from './errors.ts';
 export * from './events.ts';
 export * from './auth.ts';
 export * from './api.ts';
+export * from './holds.ts';

@@ -9,6 +9,7 @@ export const sampleRow = (version: number, booked = 1, options: { date?: string;
   endTime: '11:00',
   capacity: 10,
   booked,
+  held: 0,
   available: 10 - booked,
   utilization: booked / 10,
   status: 'available',

@@ -6,12 +6,12 @@ import { availabilityOf, runsOn } from '../../server/src/availability/rules.ts';
 /** A fresh recompute straight from MongoDB, bypassing every cache: what sockets must end up showing. */
 export async function truthOf(models: Models, from: string, to: string, lowRatio = 0.2): Promise<Map<string, Omit<SessionAvailability, 'version' | 'updatedAt'>>> {
   const reader = new AvailabilityReader(models);
-  const [sessions, overrides, booked] = await Promise.all([reader.sessions(), reader.overrides({ from, to }), reader.booked({ from, to })]);
+  const [sessions, overrides, booked, held] = await Promise.all([reader.sessions(), reader.overrides({ from, to }), reader.booked({ from, to }), reader.held({ from, to })]);
   const out = new Map<string, Omit<SessionAvailability, 'version' | 'updatedAt'>>();
   for (const date of datesInRange(from, to)) {
     for (const session of sessions.filter((s) => runsOn(s, date))) {
       const key = keyOf({ sessionId: session.id, date });
-      out.set(key, availabilityOf(session, date, overrides.get(key), booked.get(key) ?? 0, lowRatio));
+      out.set(key, availabilityOf(session, date, overrides.get(key), booked.get(key) ?? 0, lowRatio, held.get(key) ?? 0));
     }
   }
   return out;

@@ -42,11 +42,18 @@ describe('availabilityOf', () => {
       endTime: '11:00',
       capacity: 10,
       booked: 4,
+      held: 0,
       available: 6,
       utilization: 0.4,
       status: 'available',
       overbooked: false,
     });
+  });
+
+  it('counts held places as taken but not as booked', () => {
+    expect(availabilityOf(session(), '2026-11-24', undefined, 4, ratio, 5)).toMatchObject({ booked: 4, held: 5, available: 1, utilization: 0.4, status: 'low', overbooked: false });
+    expect(availabilityOf(session(), '2026-11-24', undefined, 6, ratio, 4)).toMatchObject({ available: 0, status: 'full', overbooked: false });
+    expect(availabilityOf(session(), '2026-11-24', undefined, 6, ratio, 5)).toMatchObject({ available: 0, overbooked: true });
   });
 
   it('is low exactly at the ratio and available just above it', () => {

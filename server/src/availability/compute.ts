@@ -38,10 +38,11 @@ export class VersionedCompute {
       const first = await this.versions.reserve(batch.length);
       const dates = batch.map((key) => key.date).sort();
       const scope = { from: dates[0]!, to: dates.at(-1)!, sessionIds: [...new Set(batch.map((key) => key.sessionId))] };
-      const [{ byId }, overrides, booked] = await Promise.all([
+      const [{ byId }, overrides, booked, held] = await Promise.all([
         this.catalog.current(),
         this.reader.overrides(scope),
         this.reader.booked(scope),
+        this.reader.held(scope),
       ]);
       const updatedAt = new Date().toISOString();
       batch.forEach((key, j) => {
@@ -49,7 +50,7 @@ export class VersionedCompute {
         const session = byId.get(key.sessionId);
         const runs = session !== undefined && runsOn(session, key.date);
         const fields: AvailabilityFields = session
-          ? availabilityOf(session, key.date, runs ? overrides.get(id) : { closed: true }, booked.get(id) ?? 0, this.lowRatio)
+          ? availabilityOf(session, key.date, runs ? overrides.get(id) : { closed: true }, booked.get(id) ?? 0, this.lowRatio, held.get(id) ?? 0)
           : gone(key);
         out.push({ key, runs, next: { ...fields, version: first + j, updatedAt } });
       });
@@ -69,6 +70,7 @@ function gone(key: Key): AvailabilityFields {
     endTime: '00:00',
     capacity: 0,
     booked: 0,
+    held: 0,
     available: 0,
     utilization: 0,
     status: 'closed',

@@ -59,6 +59,26 @@ export class AvailabilityReader {
     return new Map(rows.map((row) => [keyOf({ sessionId: String(row._id.s), date: row._id.d }), row.booked]));
   }
 
+  /**
+   * Places in active holds in scope, by key: one aggregation. A hold counts while it is active and
+   * unexpired, and also past its expiry once a confirm has begun (it carries a bookingId): its
+   * places pass to the booking without a moment in which neither counts.
+   */
+  async held(scope: Scope, now = new Date()): Promise<Map<string, number>> {
+    const rows = await this.models.Hold.aggregate<{ _id: { s: Types.ObjectId; d: string }; held: number }>([
+      {
+        $match: {
+          date: { $gte: scope.from, $lte: scope.to },
+          status: 'active',
+          $or: [{ expiresAt: { $gt: now } }, { bookingId: { $exists: true } }],
+          ...(scope.sessionIds ? { sessionId: { $in: objectIds(scope.sessionIds) } } : {}),
+        },
+      },
+      { $group: { _id: { s: '$sessionId', d: '$date' }, held: { $sum: '$quantity' } } },
+    ]);
+    return new Map(rows.map((row) => [keyOf({ sessionId: String(row._id.s), date: row._id.d }), row.held]));
+  }
+
   /** Active bookings created since `since`, counted by `sessionId:date`. */
   async recentBookings(since: Date, scope: Scope): Promise<Map<string, number>> {
     const rows = await this.models.Booking.aggregate<{ _id: { s: Types.ObjectId; d: string }; n: number }>([

@@ -44,9 +44,10 @@ export function availabilityOf(
   override: OverrideInfo | undefined,
   booked: number,
   lowRatio: number,
+  held = 0,
 ): AvailabilityFields {
   const capacity = capacityOn(session, override);
-  const available = Math.max(0, capacity - booked);
+  const available = Math.max(0, capacity - booked - held);
   return {
     sessionId: session.id,
     date,
@@ -55,10 +56,11 @@ export function availabilityOf(
     endTime: session.endTime,
     capacity,
     booked,
+    held,
     available,
     utilization: capacity === 0 ? 0 : booked / capacity,
     status: statusOf(capacity, available, lowRatio),
-    overbooked: booked > capacity,
+    overbooked: booked + held > capacity,
   };
 }
 
@@ -72,6 +74,7 @@ export function sameAvailability(a: AvailabilityFields, b: AvailabilityFields): 
     a.endTime === b.endTime &&
     a.capacity === b.capacity &&
     a.booked === b.booked &&
+    a.held === b.held &&
     a.status === b.status
   );
 }

@@ -44,6 +44,12 @@ const envSchema = z.object({
     .default(0.2),
   HIGH_DEMAND_BOOKINGS: integer(1, 1_000_000).default(10),
   HIGH_DEMAND_WINDOW_MINUTES: integer(1, 7 * 24 * 60).default(60),
+  /** Life of a hold when the caller gives no ttlSeconds: long enough for a checkout (seats.io: 15 min, Cal.com: 5). */
+  HOLD_TTL_SECONDS: integer(30, 86_400).default(600),
+  /** The longest ttlSeconds a caller may ask for, on create and on extend. */
+  HOLD_MAX_TTL_SECONDS: integer(30, 86_400).default(3600),
+  /** How long a waitlist offer (a hold with source waitlist) stays open. */
+  WAITLIST_OFFER_SECONDS: integer(5, 86_400).default(300),
   TIMEZONE: z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as Europe/Paris' }).default('UTC'),
   /** Comma-separated origins allowed for browsers (HTTP CORS and WebSocket upgrades); unset allows any. */
   CORS_ORIGINS: z
@@ -62,6 +68,11 @@ const envSchema = z.object({
   EXIT_ON_STDIN_CLOSE: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   /** Seeds demo data into an empty embedded database; ignored when MONGODB_URI is set. */
   SEED_DEMO: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+});
+
+const configSchema = envSchema.refine((config) => config.HOLD_TTL_SECONDS <= config.HOLD_MAX_TTL_SECONDS, {
+  path: ['HOLD_TTL_SECONDS'],
+  message: 'must not be above HOLD_MAX_TTL_SECONDS',
 });
 
 export type Config = z.infer<typeof envSchema>;
@@ -84,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return value ? [[key, value]] : [];
     }),
   );
-  const result = envSchema.safeParse(input);
+  const result = configSchema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const variable = String(issue?.path[0] ?? 'environment');

@@ -1,5 +1,5 @@
 import { Schema, Types, type Connection, type InferSchemaType, type Model } from 'mongoose';
-import { BOOKING_STATUS, HH_MM, isIsoDate } from '@slotcast/shared';
+import { BOOKING_STATUS, HH_MM, HOLD_SOURCE, HOLD_STATUS, isIsoDate } from '@slotcast/shared';
 
 const wholeNumber = (field: string) => ({
   validator: Number.isInteger,
@@ -76,22 +76,81 @@ const overrideSchema = new Schema(
 overrideSchema.index({ sessionId: 1, date: 1 }, { unique: true });
 overrideSchema.index({ date: 1 });
 
+/** Written by the hub only: places taken for a while (a checkout, a waitlist offer). */
+const holdSchema = new Schema(
+  {
+    sessionId: { type: Schema.Types.ObjectId, required: true },
+    date: { type: String, required: true },
+    userId: { type: String, required: true },
+    quantity: { type: Number, required: true },
+    status: { type: String, required: true, enum: HOLD_STATUS },
+    expiresAt: { type: Date, required: true },
+    source: { type: String, required: true, enum: HOLD_SOURCE },
+    bookingId: { type: Schema.Types.ObjectId },
+  },
+  { collection: 'holds', versionKey: false, timestamps: true },
+);
+// Held places of a key or range; the expiry sweep reads active holds by expiry.
+holdSchema.index({ sessionId: 1, date: 1, status: 1 });
+holdSchema.index({ status: 1, expiresAt: 1 });
+holdSchema.index({ userId: 1, status: 1 });
+
+/**
+ * The guard's serialization point, one document per key (see docs/architecture.md, "Guarded
+ * writes"): `free` places, `claims` admitted but not yet visible as holds, and `rev`, bumped by
+ * every change so a reconciliation from MongoDB's truth is a compare-and-set.
+ */
+const ledgerSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    free: { type: Number, required: true },
+    rev: { type: Number, required: true },
+    claims: [{ _id: false, id: { type: Schema.Types.ObjectId, required: true }, quantity: Number, at: Date }],
+  },
+  { collection: 'capacity_ledgers', versionKey: false },
+);
+ledgerSchema.index({ 'claims.at': 1 });
+
+/** The first result of a call made with an idempotency key, for 24 hours. */
+const idempotencySchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    /** The hold or booking the first call made (its id is chosen before it runs). */
+    targetId: { type: Schema.Types.ObjectId, required: true },
+    result: { type: Schema.Types.Mixed },
+    error: { type: Schema.Types.Mixed },
+    createdAt: { type: Date, required: true },
+  },
+  { collection: 'idempotency_keys', versionKey: false },
+);
+idempotencySchema.index({ createdAt: 1 }, { expireAfterSeconds: 24 * 3600 });
+
 export type SessionDoc = InferSchemaType<typeof sessionSchema> & { _id: Types.ObjectId };
 export type BookingDoc = InferSchemaType<typeof bookingSchema> & { _id: Types.ObjectId };
 export type OverrideDoc = InferSchemaType<typeof overrideSchema> & { _id: Types.ObjectId };
+
+export type HoldDoc = InferSchemaType<typeof holdSchema> & { _id: Types.ObjectId };
+export type LedgerDoc = InferSchemaType<typeof ledgerSchema>;
+export type IdempotencyDoc = InferSchemaType<typeof idempotencySchema>;
 
 export interface Models {
   Session: Model<SessionDoc>;
   Booking: Model<BookingDoc>;
   SessionOverride: Model<OverrideDoc>;
+  Hold: Model<HoldDoc>;
+  Ledger: Model<LedgerDoc>;
+  Idempotency: Model<IdempotencyDoc>;
 }
 
-/** Registers the three collections on one connection, so two hubs can live in one process. */
+/** Registers the collections on one connection, so two hubs can live in one process. */
 export function createModels(connection: Connection): Models {
   return {
     Session: connection.model<SessionDoc>('Session', sessionSchema),
     Booking: connection.model<BookingDoc>('Booking', bookingSchema),
     SessionOverride: connection.model<OverrideDoc>('SessionOverride', overrideSchema),
+    Hold: connection.model<HoldDoc>('Hold', holdSchema),
+    Ledger: connection.model<LedgerDoc>('Ledger', ledgerSchema),
+    Idempotency: connection.model<IdempotencyDoc>('Idempotency', idempotencySchema),
   };
 }
 

@@ -10,7 +10,7 @@ export interface Work {
 export type Flush = (groups: { reason: UpdateReason; keys: Key[]; bookings: BookingChange[] }[]) => Promise<void>;
 
 /** When one key changed for several reasons in a window, the broadest reason names the update. */
-const PRIORITY: Record<UpdateReason, number> = { booking: 0, override: 1, session: 2, refresh: 3 };
+const PRIORITY: Record<UpdateReason, number> = { hold: 0, booking: 1, override: 2, session: 3, refresh: 4 };
 
 /**
  * Folds changes into one recompute per key per window. The window opens at the first change

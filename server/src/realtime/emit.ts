@@ -16,5 +16,10 @@ export function emitEvent(target: HubRooms, event: HubEvent): void {
     case 'booking.updated':
       target.emit(event.type, event.data);
       return;
+    case 'hold.updated':
+      target.emit(event.type, event.data);
+      return;
+    default:
+      event satisfies never;
   }
 }
