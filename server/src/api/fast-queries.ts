@@ -3,6 +3,7 @@ import { callTRPCProcedure, getTRPCErrorFromUnknown, TRPCError } from '@trpc/ser
 import { getHTTPStatusCode } from '@trpc/server/http';
 import type { RequestHandler } from '../http/routes.ts';
 import type { Context, ContextRequest } from './context.ts';
+import { limitHeaders, type Admission } from './limits.ts';
 import { QUERY_PATHS } from './procedures.ts';
 import { appRouter } from './routers/_app.ts';
 import { errorShape } from './trpc.ts';
@@ -10,7 +11,7 @@ import { errorShape } from './trpc.ts';
 const queries = new Set(QUERY_PATHS);
 
 /** Headers the adapter sends with every plain query answer. */
-const HEADERS = { 'content-type': 'application/json', vary: 'trpc-accept, accept' } as const;
+const HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json', vary: 'trpc-accept, accept' };
 
 /** The path and raw input of a plain, unbatched GET query; undefined for anything else. */
 function plainQuery(req: IncomingMessage, basePath: string): { path: string; input: string | null } | undefined {
@@ -49,6 +50,9 @@ function rawInput(text: string | null) {
 
 export interface FastQueryOptions {
   basePath: string;
+  /** The adapter's admission: the same limits, counted together with the adapter's requests. */
+  admission: Admission;
+  clientOf: (req: IncomingMessage) => string;
   createContext: (request: ContextRequest) => Promise<Context>;
   /** The adapter's own error hook, so an error is reported once whichever path answered it. */
   onError: (report: { error: TRPCError; path: string; input: unknown; req: IncomingMessage }) => void;
@@ -63,10 +67,11 @@ export interface FastQueryOptions {
  * procedures, middleware and input schemas), and its answer, success or error, is written the
  * way the adapter writes it: the router's error shape and formatter (`errorShape`), tRPC's
  * status mapping (`getHTTPStatusCode`). A query that fails is answered here, never run again.
- * Everything else (batches, streams, mutations, subscriptions, unknown paths) goes to the adapter.
+ * It is admitted first, by the adapter's own limits. Everything else (batches, streams,
+ * mutations, subscriptions, unknown paths) goes to the adapter.
  */
 export function fastQueries(options: FastQueryOptions): RequestHandler {
-  const { basePath, createContext, adapter } = options;
+  const { basePath, admission, createContext, adapter } = options;
   return async (req: IncomingMessage, res: ServerResponse) => {
     const query = plainQuery(req, basePath);
     if (!query) return adapter(req, res);
@@ -74,8 +79,10 @@ export function fastQueries(options: FastQueryOptions): RequestHandler {
     const input = rawInput(query.input);
     let ctx: Context | undefined;
     let status = 200;
+    let headers = HEADERS;
     let body: string;
     try {
+      await admission.admit({ client: options.clientOf(req), type: 'query', calls: [{ path, getRawInput: input.read }] });
       ctx = await createContext({ authorization: req.headers.authorization });
       // No signal: the queries read nothing that a closed connection should cancel.
       const data = await callTRPCProcedure({ router: appRouter, path, getRawInput: input.read, ctx, type: 'query', signal: undefined, batchIndex: 0 });
@@ -85,9 +92,10 @@ export function fastQueries(options: FastQueryOptions): RequestHandler {
       options.onError({ error, path, input: input.result(), req });
       const response = { error: errorShape({ error, type: 'query', path, input: input.result(), ctx }) };
       status = getHTTPStatusCode(response, [error]);
+      headers = { ...HEADERS, ...limitHeaders([error]) };
       body = JSON.stringify(response);
     }
-    res.writeHead(status, HEADERS);
+    res.writeHead(status, headers);
     res.end(body);
     options.served?.();
   };
