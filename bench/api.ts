@@ -141,6 +141,8 @@ async function main(): Promise<void> {
     REDIS_KEY_PREFIX: 'bench-cached',
     JWT_SECRET: 'x'.repeat(40),
     LOG_LEVEL: 'silent',
+    // One load generator is one client: a per-client rate limit would measure the limiter, not the queries.
+    TRPC_RATE_LIMIT_REQUESTS: '0',
   });
   const hubs = {} as Record<Mode, Hub>;
   const start = async (mode: Mode, promise: Promise<Hub>) => {
