@@ -161,7 +161,9 @@ describe('rate limits per client', () => {
   it('limits the SSE subscriptions one client opens, apart from its queries', async () => {
     const port = await serveApi(t, { env: rates });
     const subscribe = query('availability.subscribe', { channel: 'availability' });
-    for (let i = 0; i < 2; i++) expect((await openSse(port, subscribe, { from: '127.0.0.3' })).text).toContain('event: connected');
+    // Each admitted stream is read until its snapshot arrives, so no snapshot is still being computed below.
+    const snapshot = '"type":"availability.updated"';
+    for (let i = 0; i < 2; i++) expect((await openSse(port, subscribe, { from: '127.0.0.3', until: snapshot })).text).toContain(snapshot);
     const before = await work(port);
     const refused = await openSse(port, subscribe, { from: '127.0.0.3' });
     // As every SSE error, the refusal is the stream's one event, with tRPC's error shape; then it ends.

@@ -80,10 +80,15 @@ export function send(port: number, path: string, options: { from?: string; heade
 }
 
 /**
- * Opens an SSE subscription and reads it until the stream says `connected` (then closes it) or
+ * Opens an SSE subscription and reads it until its text contains `until` (then closes it) or it
  * ends (a refusal ends it after its `serialized-error` event); fails after the timeout.
  */
-export function openSse(port: number, path: string, options: { from?: string; timeoutMs?: number } = {}): Promise<{ status: number; type: string | undefined; text: string; ended: boolean }> {
+export function openSse(
+  port: number,
+  path: string,
+  options: { from?: string; until?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; type: string | undefined; text: string; ended: boolean }> {
+  const until = options.until ?? 'event: connected';
   const waiter = new Waiter();
   let text = '';
   let ended = false;
@@ -108,7 +113,7 @@ export function openSse(port: number, path: string, options: { from?: string; ti
   });
   req.end();
   return waiter
-    .until(`${path} to connect or end`, () => ended || text.includes('event: connected'), options.timeoutMs ?? 10_000, { failure: () => failure, detail: () => text })
+    .until(`${path} to send ${until} or end`, () => ended || text.includes(until), options.timeoutMs ?? 10_000, { failure: () => failure, detail: () => text })
     .then(() => ({ status, type, text, ended }))
     .finally(() => req.destroy());
 }
