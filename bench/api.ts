@@ -142,6 +142,8 @@ async function main(): Promise<void> {
     REDIS_KEY_PREFIX: 'bench-cached',
     JWT_SECRET: 'x'.repeat(40),
     LOG_LEVEL: 'silent',
+    // One load generator is one client: a per-client rate limit would measure the limiter, not the queries.
+    TRPC_RATE_LIMIT_REQUESTS: '0',
   });
   const hubs = {} as Record<Mode, Hub>;
   const start = async (mode: Mode, promise: Promise<Hub>) => {
@@ -255,7 +257,7 @@ async function main(): Promise<void> {
     `- Machine: ${machine()}; 1-minute load average ${loadBefore.toFixed(2)} before the run (the hubs, the load generator, redis-server and mongo-java-server share these cores).`,
     `- Seed: \`seedDemoData({ firstDay: ${SEED.firstDay}, days: ${SEED.days} })\` — ${seed.sessions} sessions, ${seed.overrides} overrides, ${seed.bookings.toLocaleString('en-US')} bookings, dates ${first} .. ${last}.`,
     `- Setup: four hubs in one process on one database (mongo-java-server${process.env.MONGODB_URI ? ' from MONGODB_URI' : ''}, redis-server${process.env.REDIS_URL ? ' from REDIS_URL' : ''}), TIMEZONE UTC:` +
-      ` Redis cache (multi-instance mode), the same Redis cache with the \`fastQueries: false\` seam (every request through tRPC's standalone adapter; the other hubs answer plain GET queries through a server-side caller, \`server/src/api/fast-queries.ts\`), in-memory cache (no REDIS_URL), and a snapshot cache that holds nothing (\`NoSnapshotCache\`: every read aggregates MongoDB).` +
+      ` Redis cache (multi-instance mode), the same Redis cache with the \`fastQueries: false\` seam (every request through tRPC's standalone adapter; the other hubs answer plain GET queries through tRPC's \`callTRPCProcedure\`, \`server/src/api/fast-queries.ts\`), in-memory cache (no REDIS_URL), and a snapshot cache that holds nothing (\`NoSnapshotCache\`: every read aggregates MongoDB).` +
       ` The load generator runs in a worker thread of the same process: ${CONCURRENCY} loops on a keep-alive \`http.Agent\` (maxSockets ${CONCURRENCY}), each keeping one GET in flight; all ${CONCURRENCY} connections are opened (GET /healthz) before the clock starts;` +
       ` bodies are drained, not parsed. Each case: ${WARMUP_MS / 1000} s warm-up, then ${DURATION_MS / 1000} s measured; latency is from request to the end of the body (\`process.hrtime.bigint\`).`,
     `- Requests: unbatched tRPC GETs. byDate cycles through all ${SEED.days} seeded dates; byDateRange 7 d through every 7-day window inside them; byDateRange 30 d is the whole seeded range.`,

@@ -5,6 +5,7 @@ import {
   splitLink,
   type TRPCClient,
 } from '@trpc/client';
+import { DEFAULT_MAX_BATCH_CALLS } from '@slotcast/shared';
 import type { AppRouter } from '@slotcast/server';
 
 export type { AppRouter };
@@ -19,6 +20,8 @@ export interface SlotcastClientOptions {
   /** For runtimes without a global EventSource (Node 20): pass the `eventsource` package's class. */
   EventSource?: typeof globalThis.EventSource;
   fetch?: typeof globalThis.fetch;
+  /** Calls per batched request: the hub's TRPC_MAX_BATCH_CALLS (more is refused); default DEFAULT_MAX_BATCH_CALLS. */
+  maxBatchCalls?: number;
 }
 
 export type SlotcastClient = TRPCClient<AppRouter>;
@@ -45,6 +48,7 @@ export function createSlotcastClient(options: SlotcastClientOptions): SlotcastCl
         false: httpBatchLink({
           url,
           fetch: options.fetch,
+          maxItems: options.maxBatchCalls ?? DEFAULT_MAX_BATCH_CALLS,
           headers: async () => {
             const token = await currentToken();
             return token ? { authorization: `Bearer ${token}` } : {};

@@ -18,6 +18,7 @@ import { AvailabilityWrites } from './availability/writes.ts';
 import { routedBroadcaster } from './broadcast/routed-broadcaster.ts';
 import { Tokens } from './auth/tokens.ts';
 import { createTrpcHandler } from './api/handler.ts';
+import { apiLimits } from './api/limits.ts';
 import { createRealtime, type Realtime } from './realtime/realtime.ts';
 import { ChangeFeed } from './feed/feed.ts';
 
@@ -113,7 +114,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
   const trpc = createTrpcHandler(
     { reads, refresh: (scope) => writes.refresh(scope), events: services.events, tokens },
     logger,
-    { fast: seams.fastQueries, metrics },
+    { fast: seams.fastQueries, metrics, limits: apiLimits(config) },
   );
   const isReady = async () => (await Promise.all([database.ping(), services.answers()])).every(Boolean);
   const handler = createHttpHandler({

@@ -6,6 +6,12 @@ import { MAX_CHANNEL_LENGTH } from './channels.ts';
 /** Longest range a range query accepts, both ends included. */
 export const MAX_RANGE_DAYS = 93;
 
+/**
+ * Calls one tRPC HTTP request may batch, by default (the hub's TRPC_MAX_BATCH_CALLS): the typed
+ * client splits its batches at this size, so it never sends one the hub refuses.
+ */
+export const DEFAULT_MAX_BATCH_CALLS = 16;
+
 type Range = { from: string; to: string };
 
 /** What is wrong with a range of real dates, if anything: reported on `to`. */

@@ -368,6 +368,12 @@ describe('deploy/nginx.conf', () => {
     expect(readTimeoutMs(loc)).toBeGreaterThan(25_000);
   });
 
+  it('appends the client address to X-Forwarded-For, the one proxy the hubs trust for rate limits', () => {
+    const loc = location('/trpc');
+    expect(headers(loc)['x-forwarded-for']).toBe('$proxy_add_x_forwarded_for');
+    for (const hub of hubs) expect(loadConfig({ TRUST_PROXY: hubEnv(hub).TRUST_PROXY }).TRUST_PROXY, hub).toBe(1);
+  });
+
   it('streams /trpc unbuffered (SSE subscriptions) with a long read timeout', () => {
     const loc = location('/trpc');
     expect(effective('proxy_buffering', loc)?.[0]?.args).toEqual(['off']);

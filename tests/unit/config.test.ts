@@ -44,6 +44,20 @@ describe('configuration', () => {
     });
   });
 
+  it('has request limits by default, and reads them', () => {
+    expect(loadConfig({})).toMatchObject({
+      TRPC_MAX_BATCH_CALLS: 16,
+      TRPC_MAX_DAYS_PER_REQUEST: 186,
+      TRPC_RATE_LIMIT_REQUESTS: 300,
+      TRPC_RATE_LIMIT_WINDOW_SECONDS: 10,
+      SSE_RATE_LIMIT_OPENS: 30,
+      SSE_RATE_LIMIT_WINDOW_SECONDS: 60,
+      TRUST_PROXY: 0,
+    });
+    const config = loadConfig({ TRPC_MAX_BATCH_CALLS: '4', TRPC_RATE_LIMIT_REQUESTS: '0', SSE_RATE_LIMIT_OPENS: '0', TRUST_PROXY: '2' });
+    expect(config).toMatchObject({ TRPC_MAX_BATCH_CALLS: 4, TRPC_RATE_LIMIT_REQUESTS: 0, SSE_RATE_LIMIT_OPENS: 0, TRUST_PROXY: 2 });
+  });
+
   it('treats empty values as unset', () => {
     const config = loadConfig({ PORT: '', REDIS_URL: '  ' });
     expect(config.PORT).toBe(3000);
@@ -66,6 +80,13 @@ describe('configuration', () => {
     ['HIGH_DEMAND_WINDOW_MINUTES', 'hour'],
     ['TIMEZONE', 'Mars/Olympus'],
     ['LOG_LEVEL', 'loud'],
+    ['TRPC_MAX_BATCH_CALLS', '0'],
+    ['TRPC_MAX_DAYS_PER_REQUEST', 'many'],
+    ['TRPC_RATE_LIMIT_REQUESTS', '-1'],
+    ['TRPC_RATE_LIMIT_WINDOW_SECONDS', '0'],
+    ['SSE_RATE_LIMIT_OPENS', '1.5'],
+    ['SSE_RATE_LIMIT_WINDOW_SECONDS', '0'],
+    ['TRUST_PROXY', 'true'],
   ])('names %s when it is %j', (variable, value) => {
     let thrown: unknown;
     try {

@@ -1,8 +1,8 @@
-import type { CreateHTTPContextOptions } from '@trpc/server/adapters/standalone';
 import type { RefreshResult } from '@slotcast/shared';
 import type { AvailabilityReads } from '../availability/reads.ts';
 import type { RefreshScope } from '../availability/writes.ts';
 import type { EventLog } from '../broadcast/event-log.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import { AuthError, bearerToken, type Principal, type Tokens } from '../auth/tokens.ts';
 
 /** What procedures use; one per hub, shared by every request. */
@@ -12,6 +12,8 @@ export interface ApiServices {
   refresh(scope: RefreshScope): Promise<RefreshResult>;
   events: EventLog;
   tokens: Tokens;
+  /** Where procedures are counted (`slotcast_trpc_calls_total`); none in tests that build services by hand. */
+  metrics?: Pick<Metrics, 'trpcCalls'>;
 }
 
 export interface Context {
@@ -19,6 +21,14 @@ export interface Context {
   principal: Principal | null;
   /** Set when a token was sent but did not verify; every procedure then answers UNAUTHORIZED. */
   authError?: string;
+}
+
+/** What the context needs from a request, whatever the transport (the adapter, the fast query path). */
+export interface ContextRequest {
+  /** The Authorization header as received. */
+  authorization: string | string[] | undefined;
+  /** `connectionParams.token`: SSE (EventSource) cannot set headers, so it sends the token there. */
+  connectionToken?: string | undefined;
 }
 
 /** The part of the context that does not depend on HTTP, for tests and other transports. */
@@ -32,13 +42,12 @@ export async function createContextInner(services: ApiServices, token: string | 
   }
 }
 
-/** Bearer header for queries and mutations; SSE (EventSource) cannot set headers, so it sends `connectionParams.token`. */
+/** The bearer header for queries and mutations; the connection parameter's token when there is no header. */
 export function contextFactory(services: ApiServices) {
-  return async ({ req, info }: CreateHTTPContextOptions): Promise<Context> => {
-    const header = req.headers.authorization;
-    const token = bearerToken(header);
+  return async ({ authorization, connectionToken }: ContextRequest): Promise<Context> => {
+    const token = bearerToken(authorization);
     // A credential that is present but not a bearer token is refused, not silently ignored.
-    if (header !== undefined && !token) return { services, principal: null, authError: 'Authorization must be "Bearer <token>"' };
-    return createContextInner(services, token ?? info.connectionParams?.token ?? undefined);
+    if (authorization !== undefined && !token) return { services, principal: null, authError: 'Authorization must be "Bearer <token>"' };
+    return createContextInner(services, token ?? connectionToken);
   };
 }

@@ -1,4 +1,6 @@
-import { initTRPC, TRPCError } from '@trpc/server';
+import { initTRPC, TRPCError, type TRPCDefaultErrorData, type TRPCDefaultErrorShape, type TRPCErrorFormatter } from '@trpc/server';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 import { NotFoundError } from '../availability/errors.ts';
 import { hasRole } from '../auth/tokens.ts';
@@ -15,21 +17,49 @@ function describeIssues(error: ZodError): { message: string; fields: string[] } 
   return { message: named.map((n) => n.text).join('; '), fields: [...new Set(named.flatMap((n) => n.keys))] };
 }
 
-const BAD_REQUEST_RPC_CODE = -32600;
+const BAD_REQUEST_RPC_CODE = TRPC_ERROR_CODES_BY_KEY.BAD_REQUEST;
+
+/** Every error body the API sends: tRPC's default shape, plus the fields at fault on bad input. */
+export type ApiErrorShape = TRPCDefaultErrorShape & { data: TRPCDefaultErrorData & { fields?: string[] } };
+
+type FormatterOptions = Parameters<TRPCErrorFormatter<Context, ApiErrorShape>>[0];
+
+/**
+ * The router's error formatter, named so the fast query path applies the same one (through
+ * `errorShape`) as the adapter does: bad input is BAD_REQUEST naming the field.
+ */
+export function errorFormatter({ shape, error }: FormatterOptions): ApiErrorShape {
+  if (error.code === 'BAD_REQUEST' && error.cause instanceof ZodError) {
+    const { message, fields } = describeIssues(error.cause);
+    return { ...shape, message, data: { ...shape.data, fields } };
+  }
+  // tRPC reports input that is not JSON as BAD_REQUEST with the parser's SyntaxError; the field at fault is the input.
+  if (error.code === 'BAD_REQUEST' && error.cause instanceof SyntaxError) {
+    return { ...shape, message: `input: ${error.message}`, data: { ...shape.data, fields: ['input'] } };
+  }
+  // The contract has one code for bad input; connection parameters that do not parse are bad input too.
+  if (error.code === 'PARSE_ERROR') {
+    return { ...shape, code: BAD_REQUEST_RPC_CODE, message: `input: ${error.message}`, data: { ...shape.data, code: 'BAD_REQUEST' as const, fields: ['input'] } };
+  }
+  return shape;
+}
+
+/**
+ * The body of an error as the adapter sends it, for answers made outside the adapter: tRPC's
+ * default shape, built from its public code table and status mapping exactly as its
+ * `getDefaultErrorShape` does with `isDev: false` (message, code, data.code, data.httpStatus,
+ * data.path), then this router's formatter. tests/api/fast-queries.test.ts holds the two equal.
+ */
+export function errorShape(options: Omit<FormatterOptions, 'shape'>): ApiErrorShape {
+  const { error, path } = options;
+  const data: TRPCDefaultErrorData = { code: error.code, httpStatus: getHTTPStatusCodeFromError(error) };
+  if (path !== undefined) data.path = path;
+  return errorFormatter({ ...options, shape: { message: error.message, code: TRPC_ERROR_CODES_BY_KEY[error.code], data } });
+}
 
 const t = initTRPC.context<Context>().create({
   isDev: false,
-  errorFormatter({ shape, error }) {
-    if (error.code === 'BAD_REQUEST' && error.cause instanceof ZodError) {
-      const { message, fields } = describeIssues(error.cause);
-      return { ...shape, message, data: { ...shape.data, fields } };
-    }
-    // The contract has one code for bad input; JSON that does not parse is bad input too.
-    if (error.code === 'PARSE_ERROR') {
-      return { ...shape, code: BAD_REQUEST_RPC_CODE, message: `input: ${error.message}`, data: { ...shape.data, code: 'BAD_REQUEST' as const, fields: ['input'] } };
-    }
-    return shape;
-  },
+  errorFormatter,
   sse: {
     // Comments every 15 s keep proxies from closing idle streams; clients reconnect after 40 s of silence.
     ping: { enabled: true, intervalMs: 15_000 },
@@ -47,8 +77,15 @@ export function toApiError(error: unknown): unknown {
   return error;
 }
 
+/** Counts every procedure that ran, by path and outcome: how tests see that a call ran once, or not at all. */
+const counted = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  ctx.services.metrics?.trpcCalls.inc({ path, code: result.ok ? 'OK' : result.error.code });
+  return result;
+});
+
 /** Every procedure: a bad token is refused even where none is needed, and engine errors get their codes. */
-export const publicProcedure = t.procedure.use(async ({ ctx, next }) => {
+export const publicProcedure = t.procedure.use(counted).use(async ({ ctx, next }) => {
   if (ctx.authError) throw new TRPCError({ code: 'UNAUTHORIZED', message: ctx.authError });
   const result = await next();
   if (!result.ok) {

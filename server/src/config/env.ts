@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { isTimeZone } from '@slotcast/shared';
+import { DEFAULT_MAX_BATCH_CALLS, isTimeZone, MAX_RANGE_DAYS } from '@slotcast/shared';
 
 const integer = (min: number, max: number) =>
   z.coerce
@@ -63,6 +63,38 @@ const envSchema = z.object({
   /** Days ahead that a resync (after a leader change or lost history) recomputes. */
   FEED_HORIZON_DAYS: integer(1, 366).default(30),
   POLL_INTERVAL_MS: integer(100, 60_000).default(1000),
+  /**
+   * Calls one tRPC HTTP request may batch; more is PAYLOAD_TOO_LARGE before anything runs. The
+   * typed client splits its batches at the default (DEFAULT_MAX_BATCH_CALLS); set its
+   * `maxBatchCalls` to match a lower value.
+   */
+  TRPC_MAX_BATCH_CALLS: integer(1, 1_000).default(DEFAULT_MAX_BATCH_CALLS),
+  /**
+   * Calendar days one tRPC request may read, summed over its calls (a date or a session on a
+   * date is 1, a range its length, a session channel's snapshot 7); more is PAYLOAD_TOO_LARGE
+   * before anything runs. The default is two of the longest ranges (2 x 93).
+   */
+  TRPC_MAX_DAYS_PER_REQUEST: integer(1, 100_000).default(2 * MAX_RANGE_DAYS),
+  /**
+   * tRPC queries and mutations one client may send per window (each HTTP request is one, however
+   * many calls it batches); more is TOO_MANY_REQUESTS with Retry-After. 0 turns the limit off.
+   * The default allows a sustained 30 a second and bursts of 300; counted per instance.
+   */
+  TRPC_RATE_LIMIT_REQUESTS: integer(0, 1_000_000).default(300),
+  TRPC_RATE_LIMIT_WINDOW_SECONDS: integer(1, 86_400).default(10),
+  /**
+   * SSE subscriptions (`availability.subscribe`) one client may open per window; more ends the
+   * stream at once with TOO_MANY_REQUESTS. 0 turns the limit off. A browser that reconnects now
+   * and then stays far below the default; counted per instance.
+   */
+  SSE_RATE_LIMIT_OPENS: integer(0, 1_000_000).default(30),
+  SSE_RATE_LIMIT_WINDOW_SECONDS: integer(1, 86_400).default(60),
+  /**
+   * How many proxies in front of the hub append to X-Forwarded-For. 0 (the default): a client is
+   * its socket's address and the header is ignored, since anyone can send it. N: the N-th address
+   * from the right of X-Forwarded-For, the one the outermost trusted proxy saw.
+   */
+  TRUST_PROXY: integer(0, 16).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** For supervisors and tests: shut down gracefully when standard input closes (the parent went away). */
   EXIT_ON_STDIN_CLOSE: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),

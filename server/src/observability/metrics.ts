@@ -18,6 +18,18 @@ export function createMetrics(instanceId: string) {
       help: 'tRPC GET queries answered by the fast path (the rest go through the standard adapter)',
       registers: [registry],
     }),
+    trpcCalls: new Counter({
+      name: 'slotcast_trpc_calls_total',
+      help: 'tRPC procedures that ran (on either path), by procedure path and outcome (OK or the error code)',
+      labelNames: ['path', 'code'] as const,
+      registers: [registry],
+    }),
+    trpcRefusals: new Counter({
+      name: 'slotcast_trpc_refusals_total',
+      help: 'tRPC requests refused before any procedure ran, by limit (requests, subscriptions, batch, days)',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
     ready: new Gauge({
       name: 'slotcast_ready',
       help: '1 when MongoDB and (if configured) Redis answer',
