@@ -21,6 +21,13 @@ import { createTrpcHandler } from './api/handler.ts';
 import { apiLimits } from './api/limits.ts';
 import { createRealtime, type Realtime } from './realtime/realtime.ts';
 import { ChangeFeed } from './feed/feed.ts';
+import { CapacityLedger } from './guard/ledger.ts';
+import { IdempotentCalls } from './guard/idempotency.ts';
+import { placesReader } from './guard/places.ts';
+import { Holds } from './guard/holds.ts';
+import { Bookings } from './guard/bookings.ts';
+import { HoldSweeper } from './guard/sweeper.ts';
+import type { ApiServices } from './api/context.ts';
 
 export interface HubOptions {
   /** Serves the demo page and its assets. */
@@ -39,6 +46,8 @@ export interface Hub {
   readonly services: Services;
   readonly realtime: Realtime;
   readonly feed: ChangeFeed | undefined;
+  /** What the tRPC procedures are given (holds and guarded bookings among them). */
+  readonly api: ApiServices;
   readonly tokens: Tokens;
   readonly metrics: Metrics;
   readonly port: number;
@@ -87,12 +96,28 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     today: () => reads.today(),
   });
 
+  // The guard: every place the hub admits goes through the ledger (guard/ledger.ts); MongoDB is its only store.
+  const ledger = new CapacityLedger(database.models, placesReader(catalog, reader), logger);
+  const guardParts = {
+    models: database.models,
+    catalog,
+    reads,
+    ledger,
+    idempotent: new IdempotentCalls(database.models),
+    truthOf: placesReader(catalog, reader),
+    options: { holdTtlSeconds: config.HOLD_TTL_SECONDS, holdMaxTtlSeconds: config.HOLD_MAX_TTL_SECONDS },
+  };
+  const holds = new Holds(guardParts);
+  const bookings = new Bookings(guardParts, holds);
+  const sweeper = new HoldSweeper({ models: database.models, holds, ledger, isLeader: () => services.lease.isHeld(), logger });
+
   const feed =
     seams.changeFeed === false
       ? undefined
       : new ChangeFeed({
           models: database.models,
           writes,
+          ledger,
           lease: services.lease,
           resumeTokens: services.resumeTokens,
           bookingKeys: services.bookingKeys,
@@ -111,8 +136,9 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     feed?.requestResync('redis recovered');
   });
 
+  const api: ApiServices = { reads, refresh: (scope) => writes.refresh(scope), holds, bookings, events: services.events, tokens };
   const trpc = createTrpcHandler(
-    { reads, refresh: (scope) => writes.refresh(scope), events: services.events, tokens },
+    api,
     logger,
     { fast: seams.fastQueries, metrics, limits: apiLimits(config) },
   );
@@ -144,6 +170,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     });
   });
   feed?.start();
+  sweeper.start();
   const { port } = server.address() as AddressInfo;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
 
@@ -156,12 +183,14 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     services,
     realtime,
     feed,
+    api,
     tokens,
     metrics,
     port,
     url: `http://${host}:${port}`,
     stop() {
       stopping ??= (async () => {
+        await sweeper.stop();
         await feed?.stop();
         // io.close() disconnects every socket and closes the HTTP server; idle keep-alive connections go now, busy ones after the drain.
         const closed = realtime.close();

@@ -14,6 +14,8 @@ export const GUARD_REASON = {
   INSUFFICIENT: 'INSUFFICIENT',
   /** The hold expired, was released or was confirmed already. */
   HOLD_INACTIVE: 'HOLD_INACTIVE',
+  /** The booking was cancelled or expired already. */
+  BOOKING_INACTIVE: 'BOOKING_INACTIVE',
   /** The session runs closed on that date. */
   CLOSED: 'CLOSED',
   /** The same idempotency key is still being served by another call; retry with the same key. */

@@ -17,8 +17,7 @@ import { Waiter } from './waiter.ts';
  */
 export async function serveApi(t: TestHub, options: { env?: Record<string, string>; fast?: boolean } = {}): Promise<number> {
   const limits = apiLimits(loadConfig(options.env ?? {}));
-  const { reads, writes, services, tokens, metrics } = t.hub;
-  const api = { reads, refresh: (scope: Parameters<typeof writes.refresh>[0]) => writes.refresh(scope), events: services.events, tokens };
+  const { api, metrics } = t.hub;
   const trpc = createTrpcHandler(api, pino({ level: 'silent' }), { fast: options.fast, metrics, limits });
   const handler = createHttpHandler({ metrics, isReady: async () => true, mounts: { '/trpc': trpc } });
   const server = createServer((req, res) => {

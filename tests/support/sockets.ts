@@ -5,6 +5,7 @@ import type {
   AvailabilityUpdate,
   BookingUpdate,
   ClientToServerEvents,
+  HoldUpdate,
   ServerToClientEvents,
   SubscribeAck,
 } from '@slotcast/shared';
@@ -47,6 +48,7 @@ export class Received {
   readonly updates: AvailabilityUpdate[] = [];
   readonly alerts: Alert[] = [];
   readonly bookings: BookingUpdate[] = [];
+  readonly holds: HoldUpdate[] = [];
   readonly resyncs: string[] = [];
   /** Errors of work done on the socket's behalf (such as re-subscribing after a resync). */
   readonly failures: Error[] = [];
@@ -67,6 +69,10 @@ export class Received {
     });
     socket.on('booking.updated', (update) => {
       this.bookings.push(update);
+      this.wake();
+    });
+    socket.on('hold.updated', (update) => {
+      this.holds.push(update);
       this.wake();
     });
     socket.on('resync', (notice) => {

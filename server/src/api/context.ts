@@ -1,6 +1,8 @@
 import type { RefreshResult } from '@slotcast/shared';
 import type { AvailabilityReads } from '../availability/reads.ts';
 import type { RefreshScope } from '../availability/writes.ts';
+import type { Bookings } from '../guard/bookings.ts';
+import type { Holds } from '../guard/holds.ts';
 import type { EventLog } from '../broadcast/event-log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { AuthError, bearerToken, type Principal, type Tokens } from '../auth/tokens.ts';
@@ -10,6 +12,8 @@ export interface ApiServices {
   reads: AvailabilityReads;
   /** The admin refresh: the one call into the write side (recompute and publish a scope). */
   refresh(scope: RefreshScope): Promise<RefreshResult>;
+  holds: Holds;
+  bookings: Bookings;
   events: EventLog;
   tokens: Tokens;
   /** Where procedures are counted (`slotcast_trpc_calls_total`); none in tests that build services by hand. */

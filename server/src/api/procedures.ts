@@ -69,6 +69,8 @@ export const QUERIES = {
   'availability.trends': rangeDays(trendsInput),
   'availability.peakHours': rangeDays(peakHoursInput),
   'availability.alerts': rangeDays(rangeInput),
+  // A user's own holds: no availability is computed.
+  'holds.mine': () => 0,
 } as const satisfies Record<QueryPath, DaysOf>;
 
 export const MUTATIONS = {
@@ -80,6 +82,13 @@ export const MUTATIONS = {
     // With neither, refresh covers today and the next 6 days.
     return from && to ? datesInRange(from, to).length : 7;
   },
+  // Each guarded write answers with its key's availability: one day.
+  'holds.create': one,
+  'holds.extend': () => 0,
+  'holds.release': one,
+  'holds.confirm': one,
+  'bookings.create': one,
+  'bookings.cancel': one,
 } as const satisfies Record<MutationPath, DaysOf>;
 
 export const SUBSCRIPTIONS = {

@@ -3,6 +3,8 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 import { NotFoundError } from '../availability/errors.ts';
+import { ForbiddenError, GuardError, InputError } from '../guard/errors.ts';
+import type { GuardReason } from '@slotcast/shared';
 import { hasRole } from '../auth/tokens.ts';
 import type { Context } from './context.ts';
 
@@ -20,7 +22,9 @@ function describeIssues(error: ZodError): { message: string; fields: string[] } 
 const BAD_REQUEST_RPC_CODE = TRPC_ERROR_CODES_BY_KEY.BAD_REQUEST;
 
 /** Every error body the API sends: tRPC's default shape, plus the fields at fault on bad input. */
-export type ApiErrorShape = TRPCDefaultErrorShape & { data: TRPCDefaultErrorData & { fields?: string[] } };
+export type ApiErrorShape = TRPCDefaultErrorShape & {
+  data: TRPCDefaultErrorData & { fields?: string[]; reason?: GuardReason; available?: number };
+};
 
 type FormatterOptions = Parameters<TRPCErrorFormatter<Context, ApiErrorShape>>[0];
 
@@ -29,6 +33,12 @@ type FormatterOptions = Parameters<TRPCErrorFormatter<Context, ApiErrorShape>>[0
  * `errorShape`) as the adapter does: bad input is BAD_REQUEST naming the field.
  */
 export function errorFormatter({ shape, error }: FormatterOptions): ApiErrorShape {
+  // A refused guarded write says why, and with INSUFFICIENT how many places there are.
+  if (error.cause instanceof GuardError) {
+    const { reason, available } = error.cause;
+    return { ...shape, data: { ...shape.data, reason, ...(available === undefined ? {} : { available }) } };
+  }
+  if (error.cause instanceof InputError) return { ...shape, data: { ...shape.data, fields: [error.cause.field] } };
   if (error.code === 'BAD_REQUEST' && error.cause instanceof ZodError) {
     const { message, fields } = describeIssues(error.cause);
     return { ...shape, message, data: { ...shape.data, fields } };
@@ -74,6 +84,9 @@ export const createCallerFactory = t.createCallerFactory;
 export function toApiError(error: unknown): unknown {
   const cause = error instanceof TRPCError && error.cause ? error.cause : error;
   if (cause instanceof NotFoundError) return new TRPCError({ code: 'NOT_FOUND', message: cause.message, cause });
+  if (cause instanceof GuardError) return new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
+  if (cause instanceof ForbiddenError) return new TRPCError({ code: 'FORBIDDEN', message: cause.message, cause });
+  if (cause instanceof InputError) return new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
   return error;
 }
 
@@ -98,11 +111,13 @@ export const publicProcedure = t.procedure.use(counted).use(async ({ ctx, next }
 const requireRole = (...roles: ('staff' | 'admin')[]) =>
   publicProcedure.use(({ ctx, next }) => {
     if (!ctx.principal) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'a bearer token is required' });
-    if (!hasRole(ctx.principal, ...roles)) {
+    if (roles.length > 0 && !hasRole(ctx.principal, ...roles)) {
       throw new TRPCError({ code: 'FORBIDDEN', message: `needs the role ${roles.join(' or ')}` });
     }
     return next({ ctx: { ...ctx, principal: ctx.principal } });
   });
 
 export const staffProcedure = requireRole('staff', 'admin');
+/** A procedure that acts for a user: a token with `sub` is needed, any role. */
+export const userProcedure = requireRole();
 export const adminProcedure = requireRole('admin');

@@ -37,6 +37,8 @@ export interface ReadSideParts {
 export class AvailabilityReads {
   /** Misses being filled, by key: concurrent readers of a missing key wait for one recompute. */
   private readonly filling = new Map<string, Promise<SessionAvailability>>();
+  /** Recomputes not yet started, by key: every caller that asks before one starts shares it. */
+  private readonly nextFresh = new Map<string, Promise<SessionAvailability>>();
 
   constructor(private readonly parts: ReadSideParts) {}
 
@@ -112,6 +114,25 @@ export class AvailabilityReads {
   /** Alerts in force over a range: capacity conditions now, and high demand in the current window. */
   async alerts(from: IsoDate, to: IsoDate): Promise<Alert[]> {
     return this.parts.alerts.inForce(await this.snapshots({ from, to }), from, to);
+  }
+
+  /**
+   * A key as MongoDB has it after the caller's own write (a guarded write answers with it):
+   * recomputed by a read that starts after this call, shared by every caller waiting for the
+   * same key meanwhile, cached and left to the write side to publish.
+   */
+  fresh(key: Key): Promise<SessionAvailability> {
+    const id = keyOf(key);
+    let next = this.nextFresh.get(id);
+    if (!next) {
+      next = Promise.resolve().then(async () => {
+        this.nextFresh.delete(id);
+        const [row] = await this.fill([{ sessionId: key.sessionId, date: key.date }]);
+        return row!;
+      });
+      this.nextFresh.set(id, next);
+    }
+    return next;
   }
 
   private async read(keys: Key[]): Promise<SessionAvailability[]> {

@@ -1,5 +1,5 @@
-import { addDays, keyOf, uniqueKeys, type IsoDate, type Key, type RefreshResult, type UpdateReason } from '@slotcast/shared';
-import type { AvailabilityChange, BookingChange, Broadcaster, PublishOptions } from '../broadcast/port.ts';
+import { addDays, keyOf, uniqueKeys, type IsoDate, type Key, type RefreshResult, type SessionAvailability, type UpdateReason } from '@slotcast/shared';
+import type { AvailabilityChange, Broadcaster, OwnerChange, OwnerUpdate, PublishOptions } from '../broadcast/port.ts';
 import type { AlertRules } from './alerts.ts';
 import type { SessionCatalog } from './catalog.ts';
 import { BATCH, type VersionedCompute } from './compute.ts';
@@ -46,13 +46,13 @@ export class AvailabilityWrites {
    * and dropped. Where a newer row won the compare-and-set, the key is recomputed again with a
    * newer version: republishing the winner could hand sockets a version twice.
    */
-  async recompute(keys: Key[], reason: UpdateReason, bookings: BookingChange[] = [], options: RecomputeOptions = {}): Promise<AvailabilityChange[]> {
+  async recompute(keys: Key[], reason: UpdateReason, owners: OwnerChange[] = [], options: RecomputeOptions = {}): Promise<AvailabilityChange[]> {
     // refresh() says so once for its whole scope; a session change says so here, once.
     if (reason === 'session') await this.parts.catalog.changed();
-    return this.attempt(uniqueKeys(keys), reason, bookings, options, 0);
+    return this.attempt(uniqueKeys(keys), reason, owners, options, 0);
   }
 
-  private async attempt(keys: Key[], reason: UpdateReason, bookings: BookingChange[], options: RecomputeOptions, attempt: number): Promise<AvailabilityChange[]> {
+  private async attempt(keys: Key[], reason: UpdateReason, owners: OwnerChange[], options: RecomputeOptions, attempt: number): Promise<AvailabilityChange[]> {
     const { alerts, cache, compute, broadcaster } = this.parts;
     // Independent reads, side by side: they sit between a write and its broadcast.
     const [previous, computed, recent] = await Promise.all([
@@ -71,7 +71,7 @@ export class AvailabilityWrites {
     const isLost = (key: Key) => lost.has(keyOf(key));
     const retried =
       lost.size > 0 && attempt < LOST_WRITE_RETRIES
-        ? await this.attempt(keys.filter(isLost), reason, bookings.filter(isLost), options, attempt + 1)
+        ? await this.attempt(keys.filter(isLost), reason, owners.filter(isLost), options, attempt + 1)
         : [];
 
     const compare = reason === 'refresh' && !options.announceAll;
@@ -83,14 +83,14 @@ export class AvailabilityWrites {
     });
     const begun = await alerts.begun(changed);
     const changes: AvailabilityChange[] = changed.map(({ next }, i) => ({ availability: next, reason, alerts: begun[i]! }));
-    // Owners hear about their booking with the key's current availability, whether or not the numbers moved.
+    // Owners hear about their booking or hold with the key's current availability, whether or not the numbers moved.
     const current = new Map(computed.filter(({ key }) => !isLost(key)).map(({ next }) => [keyOf(next), next]));
-    const owners = bookings.flatMap(({ userId, sessionId, date, ...booking }) => {
-      const availability = current.get(keyOf({ sessionId, date }));
-      return availability ? [{ userId, update: { ...booking, sessionId, date, availability } }] : [];
+    const updates = owners.flatMap((owner): OwnerUpdate[] => {
+      const availability = current.get(keyOf(owner));
+      return availability ? [ownerUpdate(owner, availability)] : [];
     });
-    if ((changes.length > 0 || owners.length > 0) && (options.mayPublish?.() ?? true)) {
-      await broadcaster.publish(changes, owners, { mayPublish: options.mayPublish });
+    if ((changes.length > 0 || updates.length > 0) && (options.mayPublish?.() ?? true)) {
+      await broadcaster.publish(changes, updates, { mayPublish: options.mayPublish });
     }
     return [...retried, ...changes];
   }
@@ -109,4 +109,10 @@ export class AvailabilityWrites {
     }
     return { recomputed: keys.length, broadcast };
   }
+}
+
+function ownerUpdate(owner: OwnerChange, availability: SessionAvailability): OwnerUpdate {
+  if (owner.kind === 'hold') return { userId: owner.userId, event: { type: 'hold.updated', data: { hold: owner.hold, availability } } };
+  const { bookingId, sessionId, date, status, quantity } = owner;
+  return { userId: owner.userId, event: { type: 'booking.updated', data: { bookingId, sessionId, date, status, quantity, availability } } };
 }

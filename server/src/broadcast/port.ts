@@ -1,4 +1,4 @@
-import type { Alert, BookingStatus, BookingUpdate, SessionAvailability, UpdateReason } from '@slotcast/shared';
+import type { Alert, BookingStatus, Hold, HubEvent, SessionAvailability, UpdateReason } from '@slotcast/shared';
 
 /** One changed key, as the engine hands it on. */
 export interface AvailabilityChange {
@@ -18,10 +18,21 @@ export interface BookingChange {
   quantity: number;
 }
 
-/** A booking change with its key's current availability, for the owner's private channel. */
+/** A hold that changed, as the change feed saw it. */
+export interface HoldChange {
+  userId: string;
+  sessionId: string;
+  date: string;
+  hold: Hold;
+}
+
+/** What changed for one user: their booking or hold. */
+export type OwnerChange = ({ kind: 'booking' } & BookingChange) | ({ kind: 'hold' } & HoldChange);
+
+/** An owner's event with its key's current availability, for their private channel. */
 export interface OwnerUpdate {
   userId: string;
-  update: BookingUpdate;
+  event: Extract<HubEvent, { type: 'booking.updated' | 'hold.updated' }>;
 }
 
 export interface PublishOptions {

@@ -13,9 +13,9 @@ export interface RoutedEvent {
 
 /**
  * Turns a publish into events with their rooms: an update to the public rooms and the rooms of
- * the users holding a booking there, its alerts to the public rooms, each booking to its owner.
+ * the users holding a booking there, its alerts to the public rooms, each booking or hold to its owner.
  */
-export function routeEvents(changes: AvailabilityChange[], holders: Map<string, string[]>, bookings: OwnerUpdate[] = []): RoutedEvent[] {
+export function routeEvents(changes: AvailabilityChange[], holders: Map<string, string[]>, owners: OwnerUpdate[] = []): RoutedEvent[] {
   const routed: RoutedEvent[] = [];
   for (const { availability, reason, alerts } of changes) {
     const rooms = publicRooms(availability);
@@ -23,8 +23,6 @@ export function routeEvents(changes: AvailabilityChange[], holders: Map<string, 
     routed.push({ event: { type: 'availability.updated', data: { ...availability, reason } }, channels: [...rooms, ...holderRooms] });
     for (const alert of alerts) routed.push({ event: { type: 'availability.alert', data: alert }, channels: rooms });
   }
-  for (const { userId, update } of bookings) {
-    routed.push({ event: { type: 'booking.updated', data: update }, channels: [userChannel(userId)] });
-  }
+  for (const { userId, event } of owners) routed.push({ event, channels: [userChannel(userId)] });
   return routed;
 }

@@ -1,13 +1,14 @@
 import { keyOf, type Key, type UpdateReason } from '@slotcast/shared';
-import type { BookingChange } from '../broadcast/port.ts';
+import type { BookingChange, HoldChange, OwnerChange } from '../broadcast/port.ts';
 
 export interface Work {
   key: Key;
   reason: UpdateReason;
   booking?: BookingChange;
+  hold?: HoldChange;
 }
 
-export type Flush = (groups: { reason: UpdateReason; keys: Key[]; bookings: BookingChange[] }[]) => Promise<void>;
+export type Flush = (groups: { reason: UpdateReason; keys: Key[]; owners: OwnerChange[] }[]) => Promise<void>;
 
 /** When one key changed for several reasons in a window, the broadest reason names the update. */
 const PRIORITY: Record<UpdateReason, number> = { hold: 0, booking: 1, override: 2, session: 3, refresh: 4 };
@@ -19,7 +20,7 @@ const PRIORITY: Record<UpdateReason, number> = { hold: 0, booking: 1, override: 
  */
 export class Coalescer {
   private pending = new Map<string, Work>();
-  private bookings: BookingChange[] = [];
+  private owners: OwnerChange[] = [];
   private waiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
@@ -36,7 +37,8 @@ export class Coalescer {
       const id = keyOf(item.key);
       const held = this.pending.get(id);
       if (!held || PRIORITY[item.reason] > PRIORITY[held.reason]) this.pending.set(id, { key: item.key, reason: item.reason });
-      if (item.booking) this.bookings.push(item.booking);
+      if (item.booking) this.owners.push({ kind: 'booking', ...item.booking });
+      if (item.hold) this.owners.push({ kind: 'hold', ...item.hold });
     }
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.timer ??= setTimeout(() => this.close(), this.windowMs);
@@ -46,14 +48,14 @@ export class Coalescer {
   private close(): void {
     this.timer = undefined;
     const work = [...this.pending.values()];
-    const bookings = this.bookings;
+    const owners = this.owners;
     const waiters = this.waiters;
     this.pending = new Map();
-    this.bookings = [];
+    this.owners = [];
     this.waiters = [];
     this.running = this.running.then(async () => {
       try {
-        await this.flush(groupByReason(work, bookings));
+        await this.flush(groupByReason(work, owners));
         for (const waiter of waiters) waiter.resolve();
       } catch (error) {
         for (const waiter of waiters) waiter.reject(error);
@@ -74,7 +76,7 @@ export class Coalescer {
   }
 }
 
-function groupByReason(work: Work[], bookings: BookingChange[]) {
+function groupByReason(work: Work[], owners: OwnerChange[]) {
   const reasons = [...new Set(work.map((item) => item.reason))];
   return reasons.map((reason) => {
     const keys = work.filter((item) => item.reason === reason).map((item) => item.key);
@@ -82,7 +84,7 @@ function groupByReason(work: Work[], bookings: BookingChange[]) {
     return {
       reason,
       keys,
-      bookings: bookings.filter((booking) => ids.has(keyOf(booking))),
+      owners: owners.filter((owner) => ids.has(keyOf(owner))),
     };
   });
 }

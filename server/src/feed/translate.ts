@@ -1,4 +1,4 @@
-import { OBJECT_ID, addDays, datesInRange, keyOf, type BookingStatus, type IsoDate, type Key } from '@slotcast/shared';
+import { OBJECT_ID, addDays, datesInRange, holdSchema, keyOf, type BookingStatus, type Hold, type IsoDate, type Key } from '@slotcast/shared';
 import type { Work } from './coalescer.ts';
 import type { KeyIndex } from './key-index.ts';
 
@@ -97,6 +97,37 @@ export async function translateBookings(events: FeedEvent[], index: KeyIndex): P
     ...(previous ? [{ key: previous, reason: 'booking' as const }] : []),
   ]);
   return { work, needsResync };
+}
+
+/**
+ * holds: recompute the hold's key; its owner hears about the hold. Holds are written by the hub
+ * only and never change key; a deleted one (a clean-up long after it ended) counts nowhere, so
+ * deletes are passed over.
+ */
+export function translateHolds(events: FeedEvent[]): Translation {
+  const work = events.flatMap((event): Work[] => {
+    const doc = event.fullDocument;
+    const key = keyOfDoc(doc);
+    const hold = doc && key ? holdOfEvent(doc, key) : undefined;
+    return hold && key ? [{ key, reason: 'hold', hold: { userId: hold.userId, sessionId: key.sessionId, date: key.date, hold } }] : [];
+  });
+  return { work };
+}
+
+function holdOfEvent(doc: Record<string, unknown>, key: Key): Hold | undefined {
+  const parsed = holdSchema.safeParse({
+    holdId: String(doc._id),
+    sessionId: key.sessionId,
+    date: key.date,
+    userId: doc.userId,
+    quantity: doc.quantity,
+    // A hold past its expiry that no sweep has marked yet is expired to its owner.
+    status: doc.status === 'active' && doc.expiresAt instanceof Date && doc.expiresAt <= new Date() && !doc.bookingId ? 'expired' : doc.status,
+    expiresAt: doc.expiresAt instanceof Date ? doc.expiresAt.toISOString() : undefined,
+    source: doc.source,
+    ...(doc.bookingId ? { bookingId: String(doc.bookingId) } : {}),
+  });
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** session_overrides: recompute the old and new keys. */

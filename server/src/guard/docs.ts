@@ -1,4 +1,4 @@
-import type { Booking, Hold } from '@slotcast/shared';
+import type { Booking, Hold, Key } from '@slotcast/shared';
 import type { BookingDoc, HoldDoc } from '../db/models.ts';
 
 /** The contract's `hold` of a stored document. */
@@ -27,3 +27,6 @@ export function bookingOf(doc: Pick<BookingDoc, '_id' | 'sessionId' | 'date' | '
     status: doc.status,
   };
 }
+
+/** The key a stored hold or booking counts on. */
+export const keyOfDoc = (doc: { sessionId: { toString(): string }; date: string }): Key => ({ sessionId: String(doc.sessionId), date: doc.date });

@@ -1,0 +1,175 @@
+import type { Types } from 'mongoose';
+import type { Hold, HoldSource, Key, SessionAvailability } from '@slotcast/shared';
+import type { SessionCatalog } from '../availability/catalog.ts';
+import type { AvailabilityReads } from '../availability/reads.ts';
+import { hasRole, type Principal } from '../auth/tokens.ts';
+import type { Models, HoldDoc } from '../db/models.ts';
+import { bookingOf, holdOf, keyOfDoc } from './docs.ts';
+import { ForbiddenError, GuardError, InputError } from './errors.ts';
+import { NotFoundError } from '../availability/errors.ts';
+import type { IdempotentCalls } from './idempotency.ts';
+import type { CapacityLedger } from './ledger.ts';
+import { objectId, requireBookable, type placesReader } from './places.ts';
+
+export interface GuardOptions {
+  holdTtlSeconds: number;
+  holdMaxTtlSeconds: number;
+}
+
+export interface GuardParts {
+  models: Models;
+  catalog: SessionCatalog;
+  reads: AvailabilityReads;
+  ledger: CapacityLedger;
+  idempotent: IdempotentCalls;
+  truthOf: ReturnType<typeof placesReader>;
+  options: GuardOptions;
+}
+
+/** How long a confirm keeps its hold counted while it writes the booking; a confirm that dies is rolled forward by the sweeper. */
+export const CONFIRM_GRACE_MS = 60_000;
+
+const MIN_TTL_SECONDS = 30;
+
+/**
+ * Holds and the bookings made from them: every way the hub takes places. Places are taken only
+ * through the ledger (see ledger.ts); a hold's own state changes are conditional single-document
+ * updates on the hold, so release, expiry and confirm of one hold cannot both happen.
+ */
+export class Holds {
+  constructor(private readonly parts: GuardParts) {}
+
+  async create(principal: Principal, input: { sessionId: string; date: string; quantity: number; ttlSeconds?: number; idempotencyKey?: string }) {
+    const ttl = this.ttlOf(input.ttlSeconds);
+    return this.parts.idempotent.run({ userId: principal.userId, procedure: 'holds.create', key: input.idempotencyKey }, async (holdId) => {
+      const hold = await this.take(holdId, { sessionId: input.sessionId, date: input.date }, principal.userId, input.quantity, {
+        expiresAt: new Date(Date.now() + ttl * 1000),
+        source: 'api',
+      });
+      return { hold: holdOf(hold), availability: await this.parts.reads.fresh(keyOfDoc(hold)) };
+    });
+  }
+
+  /**
+   * Takes places for a new hold: the ledger admits them (or refuses with how many are free), then
+   * the hold is written, then the claim is settled. A bookingId makes it a booking in the making.
+   */
+  async take(holdId: Types.ObjectId, key: Key, userId: string, quantity: number, shape: { expiresAt: Date; source: HoldSource; bookingId?: Types.ObjectId }): Promise<HoldDoc> {
+    const { catalog, ledger, models, reads, truthOf } = this.parts;
+    await requireBookable(catalog, truthOf, key, quantity, reads.today());
+    const admitted = await ledger.admit(key, holdId, quantity);
+    if (!admitted.admitted) throw GuardError.insufficient(admitted.free, quantity);
+    const doc = {
+      _id: holdId,
+      sessionId: objectId(key.sessionId),
+      date: key.date,
+      userId,
+      quantity,
+      status: 'active' as const,
+      expiresAt: shape.expiresAt,
+      source: shape.source,
+      ...(shape.bookingId ? { bookingId: shape.bookingId } : {}),
+    };
+    // Should this fail, the claim stays counted: the sweeper settles it once it can tell whether the hold was written.
+    await models.Hold.collection.insertOne({ ...doc, createdAt: new Date(), updatedAt: new Date() });
+    await ledger.settle(key, holdId);
+    return { ...doc, createdAt: new Date(), updatedAt: new Date() } as HoldDoc;
+  }
+
+  async extend(principal: Principal, input: { holdId: string; ttlSeconds: number }): Promise<{ hold: Hold }> {
+    const ttl = this.ttlOf(input.ttlSeconds);
+    const current = await this.own(principal, input.holdId);
+    const now = new Date();
+    const doc = await this.parts.models.Hold.findOneAndUpdate(
+      { _id: current._id, status: 'active', expiresAt: { $gt: now }, bookingId: { $exists: false } },
+      { $set: { expiresAt: new Date(now.getTime() + ttl * 1000), updatedAt: now } },
+      { new: true },
+    ).lean();
+    if (!doc) throw GuardError.inactive(input.holdId, await this.statusOf(current._id));
+    return { hold: holdOf(doc) };
+  }
+
+  async release(principal: Principal, input: { holdId: string }): Promise<{ hold: Hold; availability: SessionAvailability }> {
+    const current = await this.own(principal, input.holdId);
+    const now = new Date();
+    const doc = await this.parts.models.Hold.findOneAndUpdate(
+      { _id: current._id, status: 'active', expiresAt: { $gt: now }, bookingId: { $exists: false } },
+      { $set: { status: 'released', updatedAt: now } },
+      { new: true },
+    ).lean();
+    if (!doc) throw GuardError.inactive(input.holdId, await this.statusOf(current._id));
+    await this.parts.ledger.reconcile([keyOfDoc(doc)]);
+    return { hold: holdOf(doc), availability: await this.parts.reads.fresh(keyOfDoc(doc)) };
+  }
+
+  /**
+   * Turns an active hold into a booking. The hold's one conditional update (active, unexpired,
+   * no booking yet → bookingId set) decides between confirm and expiry or release; from then on
+   * the hold counts until the booking is written, and only then is it marked confirmed.
+   */
+  async confirm(principal: Principal, input: { holdId: string; idempotencyKey?: string }) {
+    const current = await this.own(principal, input.holdId);
+    return this.parts.idempotent.run({ userId: principal.userId, procedure: 'holds.confirm', key: input.idempotencyKey }, async (bookingId) => {
+      const now = new Date();
+      const claimed = await this.parts.models.Hold.findOneAndUpdate(
+        { _id: current._id, status: 'active', expiresAt: { $gt: now }, bookingId: { $exists: false } },
+        { $set: { bookingId, expiresAt: new Date(now.getTime() + CONFIRM_GRACE_MS), updatedAt: now } },
+        { new: true },
+      ).lean();
+      if (!claimed) throw GuardError.inactive(input.holdId, await this.statusOf(current._id));
+      const booking = await this.complete(claimed);
+      return { booking, availability: await this.parts.reads.fresh(keyOfDoc(claimed)) };
+    });
+  }
+
+  /** Writes the booking of a hold whose confirm began (idempotent: the booking's id is the hold's bookingId), then marks the hold confirmed. */
+  async complete(hold: HoldDoc) {
+    const { models } = this.parts;
+    const booking = {
+      _id: hold.bookingId!,
+      sessionId: hold.sessionId,
+      date: hold.date,
+      userId: hold.userId,
+      quantity: hold.quantity,
+      status: 'confirmed' as const,
+    };
+    try {
+      await models.Booking.collection.insertOne({ ...booking, createdAt: new Date(), updatedAt: new Date() });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 11000) throw error;
+    }
+    await models.Hold.updateOne({ _id: hold._id, status: 'active' }, { $set: { status: 'confirmed', updatedAt: new Date() } });
+    return bookingOf(booking);
+  }
+
+  /** The caller's active holds. */
+  async mine(principal: Principal): Promise<Hold[]> {
+    const docs = await this.parts.models.Hold.find({ userId: principal.userId, status: 'active', expiresAt: { $gt: new Date() } })
+      .sort({ createdAt: 1 })
+      .limit(500)
+      .lean();
+    return docs.map(holdOf);
+  }
+
+  private async own(principal: Principal, holdId: string): Promise<HoldDoc> {
+    const doc = await this.parts.models.Hold.findById(holdId).lean();
+    if (!doc) throw new NotFoundError(`no hold ${holdId}`);
+    if (doc.userId !== principal.userId && !hasRole(principal, 'staff', 'admin')) throw new ForbiddenError(`hold ${holdId} is someone else's`);
+    return doc;
+  }
+
+  private async statusOf(id: Types.ObjectId): Promise<string> {
+    const doc = await this.parts.models.Hold.findById(id, { status: 1, expiresAt: 1, bookingId: 1 }).lean();
+    if (!doc) return 'gone';
+    if (doc.status === 'active' && doc.bookingId) return 'being confirmed';
+    if (doc.status === 'active' && doc.expiresAt <= new Date()) return 'expired';
+    return doc.status;
+  }
+
+  private ttlOf(ttlSeconds: number | undefined): number {
+    const { holdTtlSeconds, holdMaxTtlSeconds } = this.parts.options;
+    const ttl = ttlSeconds ?? holdTtlSeconds;
+    if (ttl < MIN_TTL_SECONDS || ttl > holdMaxTtlSeconds) throw new InputError('ttlSeconds', `must be from ${MIN_TTL_SECONDS} to ${holdMaxTtlSeconds}`);
+    return ttl;
+  }
+}
