@@ -1,14 +1,10 @@
 import { ConfigError, loadConfig, type Config } from './config/env.ts';
 import { createLogger } from './observability/logger.ts';
-import { startHub, type Hub } from './hub.ts';
-import { startWireServer, type WireServer } from './devservices/wire-server.ts';
-import { withDatabase } from './devservices/services.ts';
-import { clearOplog, keepOplogFor } from './devservices/oplog.ts';
-import { seedDemoData } from './db/seed.ts';
-import { connectDatabase } from './db/connect.ts';
-import { simulateBookings } from './demo/simulate.ts';
-import { createPageHandler } from './http/page.ts';
-import { todayIn } from '@slotcast/shared';
+import type { Running } from './startup/instance.ts';
+import { secretsOf, redact } from './config/secrets.ts';
+import { StartupError } from './startup/errors.ts';
+import { checkBeforeStart, databaseFailure, listenFailure } from './startup/checks.ts';
+import { onParentExit } from './startup/parent.ts';
 
 let config: Config;
 try {
@@ -19,13 +15,8 @@ try {
   process.exit(1);
 }
 
-/** History the embedded database keeps for resuming the change feed, like a small capped oplog. */
-const EMBEDDED_OPLOG_RETENTION_MS = 10 * 60_000;
-
 const logger = createLogger({ level: config.LOG_LEVEL, instanceId: config.INSTANCE_ID });
-let embedded: WireServer | undefined;
-let stopOplogTrim: (() => void) | undefined;
-let hub: Hub | undefined;
+const running: Running = {};
 
 /** Ordered and idempotent: the hub drains first, then the database it used goes away. */
 let shuttingDown: Promise<void> | undefined;
@@ -37,11 +28,13 @@ function shutdown(reason: string, exitCode: number): Promise<void> {
       process.exit(1);
     }, 15_000);
     force.unref();
+    // A shutdown waits for start-up, so nothing it starts is left running; its failure is reported where it is awaited.
+    await Promise.allSettled([starting]);
     try {
-      await hub?.stop();
+      await running.hub?.stop();
     } finally {
-      stopOplogTrim?.();
-      await embedded?.stop();
+      running.stopOplogTrim?.();
+      await running.embedded?.stop();
     }
     // Standard input is only read to notice a parent going away; it must not keep a stopped process alive.
     process.stdin.destroy();
@@ -51,50 +44,45 @@ function shutdown(reason: string, exitCode: number): Promise<void> {
   return shuttingDown;
 }
 
-process.once('SIGINT', () => void shutdown('SIGINT', 0));
-process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+// `on`, not `once`: under `npm start`, Ctrl-C reaches the hub twice (from the terminal and passed on
+// by npm), and a second signal must not kill it halfway through its ordered shutdown.
+process.on('SIGINT', () => void shutdown('SIGINT', 0));
+process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
 if (config.EXIT_ON_STDIN_CLOSE) {
   process.stdin.on('end', () => void shutdown('standard input closed', 0));
   process.stdin.resume();
 }
+// npm sets npm_lifecycle_event for the script it runs: under `npm start`, npm is the parent the hub goes with.
+if (process.env.npm_lifecycle_event === 'start') onParentExit(() => void shutdown('its parent (npm start) exited', 0));
 
+/** Prints a failure the user can fix as its one line, anything else as a fatal log with its stack; never a secret. */
+function reportStartupFailure(error: unknown): void {
+  const known =
+    error instanceof StartupError
+      ? error
+      : (listenFailure(error, config.PORT, config.HOST) ?? (config.MONGODB_URI && !running.embedded ? databaseFailure(error, config.MONGODB_URI) : undefined));
+  const secrets = secretsOf(config);
+  if (known) console.error(redact(known.message, secrets));
+  else if (error instanceof Error) {
+    logger.fatal({ err: { type: error.name, message: redact(error.message, secrets), stack: redact(error.stack ?? '', secrets) } }, 'start-up failed');
+  } else logger.fatal({ err: redact(String(error), secrets) }, 'start-up failed');
+}
+
+async function start(): Promise<void> {
+  // Before anything starts, so a taken port, a silent MONGODB_URI or a missing Java fail in seconds, in one line.
+  await checkBeforeStart(config);
+  // Loaded only now: the hub's modules take seconds to load on a busy machine, which a failed check need not wait for.
+  const { startInstance } = await import('./startup/instance.ts');
+  await startInstance(config, logger, running);
+}
+
+// Declared here, used by shutdown: no signal handler runs before this line (nothing above awaits).
+const starting = start();
 try {
-  if (!config.MONGODB_URI) {
-    embedded = await startWireServer();
-    const uri = withDatabase(embedded.uri, 'slotcast');
-    config = { ...config, MONGODB_URI: uri };
-    logger.info({ pid: embedded.pid, uri }, 'embedded development database started (in memory)');
-    if (config.SEED_DEMO) {
-      // Seeded before the hub listens, so the first visitor sees the schedule, not numbers still arriving.
-      const seeding = await connectDatabase(uri);
-      try {
-        logger.info(await seedDemoData(seeding.models, { timeZone: config.TIMEZONE }), 'demo data seeded');
-      } finally {
-        await seeding.close();
-      }
-      // Nothing watches yet: the seed's thousands of entries would only slow every change-stream pull.
-      await clearOplog(embedded.uri);
-    }
-    stopOplogTrim = keepOplogFor(embedded.uri, EMBEDDED_OPLOG_RETENTION_MS, (error) => logger.warn({ err: error }, 'could not trim the embedded oplog'));
-  }
-  const database = () => hub!.database.models;
-  hub = await startHub(config, logger, {
-    page: createPageHandler({
-      today: () => todayIn(config.TIMEZONE),
-      // Only the embedded development database gets the button that writes bookings.
-      simulate: embedded ? (date) => simulateBookings(database(), date) : undefined,
-      logger,
-    }),
-  });
-  if (!config.JWT_SECRET) {
-    const token = await hub.tokens.sign({ sub: 'demo-admin', roles: ['staff', 'admin'] });
-    logger.warn({ token }, 'JWT_SECRET is not set: using a random secret for this run; sample staff+admin token attached');
-  }
-  logger.info(
-    { url: hub.url, port: hub.port, mode: config.REDIS_URL ? 'multi-instance' : 'single-instance' },
-    `slotcast is listening: demo page ${hub.url}/ , tRPC ${hub.url}/trpc , health ${hub.url}/readyz , metrics ${hub.url}/metrics`,
-  );
+  await starting;
 } catch (error) {
-  logger.fatal({ err: error }, 'start-up failed');
-  await shutdown('start-up failed', 1);
+  reportStartupFailure(error);
+  if (running.embedded || shuttingDown) await shutdown('start-up failed', 1);
+  // A startHub that failed halfway holds connections nothing can reach to close; they must not keep the process alive.
+  process.exit(1);
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_CALLS, isTimeZone, MAX_RANGE_DAYS } from '@slotcast/shared';
+import { maskCredentials } from './secrets.ts';
 
 const integer = (min: number, max: number) =>
   z.coerce
@@ -119,6 +120,18 @@ export class ConfigError extends Error {
   }
 }
 
+/** Values that are secrets, or URLs whose credentials are: an error shows their length, or the URL masked. */
+const SECRET_VARIABLES = new Set(['JWT_SECRET']);
+const URL_VARIABLES = new Set(['MONGODB_URI', 'REDIS_URL']);
+
+/** How an error shows the bad value: never a secret, at most 80 characters. */
+function shownValue(variable: string, value: unknown): string {
+  if (value === undefined) return '';
+  const text = String(value);
+  if (SECRET_VARIABLES.has(variable)) return ` (got ${text.length} characters)`;
+  return ` (got "${(URL_VARIABLES.has(variable) ? maskCredentials(text) : text).slice(0, 80)}")`;
+}
+
 /** Reads the hub's configuration; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input = Object.fromEntries(
@@ -131,6 +144,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const variable = String(issue?.path[0] ?? 'environment');
-  const shown = input[variable] === undefined ? '' : ` (got "${String(input[variable]).slice(0, 80)}")`;
-  throw new ConfigError(variable, `${issue?.message ?? 'is invalid'}${shown}`);
+  throw new ConfigError(variable, `${issue?.message ?? 'is invalid'}${shownValue(variable, input[variable])}`);
 }

@@ -9,10 +9,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Opens a dedicated connection (not mongoose's global one) and makes sure the indexes exist. */
-export async function connectDatabase(uri: string, options: { syncIndexes?: boolean } = {}): Promise<Database> {
+/**
+ * Opens a dedicated connection (not mongoose's global one) and makes sure the indexes exist.
+ * serverSelectionTimeoutMS: how long the first connect (and each operation) waits for a server.
+ */
+export async function connectDatabase(uri: string, options: { syncIndexes?: boolean; serverSelectionTimeoutMS?: number } = {}): Promise<Database> {
   const connection = mongoose.createConnection(uri, {
-    serverSelectionTimeoutMS: 10_000,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
     autoIndex: false,
   });
   await connection.asPromise();

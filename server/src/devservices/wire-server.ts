@@ -14,7 +14,7 @@ function jarsPresent(): boolean {
 
 /** Downloads mongo-java-server's jars once; later calls find them in target/lib (and Maven's own cache). */
 export function ensureWireServerJars(): void {
-  requireCommand('java', '-version', 'install a JDK 17 or newer (apt-get install -y openjdk-17-jdk-headless), or set MONGODB_URI');
+  requireCommand('java', '-version', 'install a JDK 17 or newer (apt-get install -y default-jdk-headless), or set MONGODB_URI');
   if (jarsPresent()) return;
   requireCommand('mvn', '-v', 'install Maven (apt-get install -y maven), or set MONGODB_URI');
   const result = spawnSync('mvn', ['-q', '-B', 'dependency:copy-dependencies', '-DoutputDirectory=target/lib'], {
