@@ -80,6 +80,8 @@ function inChannel(subscription: Subscription, a: { sessionId: string; date: str
       return true;
     case 'date':
       return a.date === channel.date;
+    case 'range':
+      return a.date >= channel.from && a.date <= channel.to;
     case 'session':
       return a.sessionId === channel.sessionId;
     case 'user':

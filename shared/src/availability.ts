@@ -35,7 +35,7 @@ export const availabilityUpdateSchema = sessionAvailabilitySchema.extend({
 });
 export type AvailabilityUpdate = z.infer<typeof availabilityUpdateSchema>;
 
-export const ALERT_TYPE = ['low_availability', 'no_availability', 'high_demand'] as const;
+export const ALERT_TYPE = ['low_availability', 'no_availability', 'high_demand', 'places_available'] as const;
 export type AlertType = (typeof ALERT_TYPE)[number];
 
 export const alertSchema = z.object({

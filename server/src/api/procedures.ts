@@ -53,6 +53,8 @@ function snapshotDays(channel: Channel): number {
     case 'global':
     case 'date':
       return 1;
+    case 'range':
+      return datesInRange(channel.from, channel.to).length;
     case 'session':
       return 7;
     case 'user':

@@ -13,16 +13,19 @@ const BACKLOG_LIMIT = 5_000;
  * snapshot sends the snapshot again, resuming after it continues from the log.
  */
 export async function* channelEvents(options: {
-  channel: string;
+  /** The rooms the channel's events are routed to (`deliveryRooms`). */
+  rooms: string[];
   lastEventId: string | null | undefined;
   events: EventLog;
   snapshot: () => Promise<SessionAvailability[]>;
   signal: AbortSignal | undefined;
 }): AsyncGenerator<TrackedEnvelope<HubEvent>> {
-  const { channel, events } = options;
+  const { events } = options;
+  const rooms = new Set(options.rooms);
+  const forChannel = (entry: LoggedEvent) => entry.channels.some((room) => rooms.has(room));
   const queue = new AsyncQueue<LoggedEvent>(BACKLOG_LIMIT);
   const stopListening = events.subscribe((entry) => {
-    if (entry.channels.includes(channel)) queue.push(entry);
+    if (forChannel(entry)) queue.push(entry);
   });
   try {
     const backlog = options.lastEventId && EVENT_ID.test(options.lastEventId) ? await events.after(options.lastEventId) : undefined;
@@ -30,7 +33,7 @@ export async function* channelEvents(options: {
     if (backlog) {
       last = options.lastEventId!;
       for (const entry of backlog) {
-        if (!entry.channels.includes(channel)) continue;
+        if (!forChannel(entry)) continue;
         last = entry.id;
         yield tracked(entry.id, entry.event);
       }

@@ -16,7 +16,7 @@ export interface AlertCandidate {
   recent: number;
 }
 
-/** The contract's three alert rules: when one begins (for broadcasts) and which are in force (for the query). */
+/** The contract's alert rules: when one begins (for broadcasts) and which are in force (for the query). */
 export class AlertRules {
   constructor(
     private readonly reader: AvailabilityReader,
@@ -37,7 +37,8 @@ export class AlertRules {
 
   /**
    * Alerts whose condition begins with each change of one batch, evaluated together: a capacity
-   * alert that was not in force, or high demand once per window (one round of marks for the batch).
+   * alert that was not in force, places back on a key that was full, or high demand once per
+   * window (one round of marks for the batch).
    */
   async begun(batch: AlertCandidate[]): Promise<Alert[][]> {
     const { lowRatio, highDemandBookings, highDemandWindowMs } = this.options;
@@ -47,8 +48,10 @@ export class AlertRules {
     return batch.map((candidate) => {
       const { before, next, recent } = candidate;
       const type = capacityAlertOf(next, lowRatio);
+      const reopened = before !== undefined && before.capacity > 0 && before.available === 0 && next.capacity > 0 && next.available > 0;
       return [
         ...(type && (!before || capacityAlertOf(before, lowRatio) !== type) ? [alertOf(type, next)] : []),
+        ...(reopened ? [alertOf('places_available', next)] : []),
         ...(firstInWindow.has(candidate) ? [alertOf('high_demand', next, recent)] : []),
       ];
     });

@@ -91,6 +91,8 @@ export class AvailabilityReads {
         return this.byDate(this.today());
       case 'date':
         return this.byDate(channel.date);
+      case 'range':
+        return (await this.snapshots({ from: channel.from, to: channel.to })).sort((a, b) => a.date.localeCompare(b.date) || byStartTime(a, b));
       case 'session':
         return this.sessionWeek(channel.sessionId);
       case 'user':

@@ -1,9 +1,9 @@
-import { GLOBAL_CHANNEL, dateChannel, keyOf, sessionChannel, userChannel, type HubEvent, type Key } from '@slotcast/shared';
+import { GLOBAL_CHANNEL, dateChannel, dayRoom, keyOf, sessionChannel, userChannel, type HubEvent, type Key } from '@slotcast/shared';
 import type { AvailabilityChange, OwnerUpdate } from './port.ts';
 
-/** The public rooms a key's changes go to: everyone, its date, its session. */
+/** The public rooms a key's changes go to: everyone, its date, the ranges holding its date, its session. */
 export function publicRooms(key: Key): string[] {
-  return [GLOBAL_CHANNEL, dateChannel(key.date), sessionChannel(key.sessionId)];
+  return [GLOBAL_CHANNEL, dateChannel(key.date), dayRoom(key.date), sessionChannel(key.sessionId)];
 }
 
 export interface RoutedEvent {

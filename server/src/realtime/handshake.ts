@@ -9,6 +9,7 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** Handshake: no token is anonymous; a bad, expired or wrongly signed one is refused with UNAUTHORIZED. */
 export function authenticate(tokens: Tokens) {
   return async (socket: HubSocket, next: (error?: Error) => void) => {
+    socket.data.channels = new Set();
     const token: unknown = socket.handshake.auth?.token;
     if (token === undefined || token === null || token === '') {
       socket.data.principal = null;

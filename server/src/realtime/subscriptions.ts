@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { channelName, parseChannel, SUBSCRIBE_ERROR, type SubscribeAck, type SubscribeErrorCode, type UnsubscribeAck } from '@slotcast/shared';
+import { channelName, deliveryRooms, parseChannel, SUBSCRIBE_ERROR, type SubscribeAck, type SubscribeErrorCode, type UnsubscribeAck } from '@slotcast/shared';
 import type { AvailabilityReads } from '../availability/reads.ts';
 import { NotFoundError } from '../availability/errors.ts';
 import { channelAccess } from '../auth/channel-access.ts';
@@ -53,20 +53,22 @@ export function subscriptionHandlers(deps: { reads: AvailabilityReads; logger: L
   async function subscribe(socket: HubSocket, request: unknown): Promise<SubscribeAck> {
     if (!(await allowed(socket))) return refused(socket, refuse(SUBSCRIBE_ERROR.RATE_LIMITED, `at most ${LIMITS.requests} requests per ${LIMITS.windowSeconds} s`));
     const channel = parseChannel(channelOf(request));
-    if (!channel) return refused(socket, refuse(SUBSCRIBE_ERROR.INVALID_CHANNEL, 'not a channel name (see the contract: availability, availability.YYYY-MM-DD, availability.session.<id>, availability.user.<userId>)'));
+    if (!channel) return refused(socket, refuse(SUBSCRIBE_ERROR.INVALID_CHANNEL, 'not a channel name (availability, availability.YYYY-MM-DD, availability.range.<from>.<to> of at most 31 days, availability.session.<id>, availability.user.<userId>)'));
     const room = channelName(channel);
     const denied = channelAccess(channel, socket.data.principal);
     if (denied) return refused(socket, refuse(denied, 'a user channel is only for the token whose sub is that user'));
-    const joined = socket.rooms.size - 1;
-    if (!socket.rooms.has(room) && joined >= LIMITS.channels) {
+    const { channels } = socket.data;
+    if (!channels.has(room) && channels.size >= LIMITS.channels) {
       return refused(socket, refuse(SUBSCRIBE_ERROR.TOO_MANY_SUBSCRIPTIONS, `at most ${LIMITS.channels} channels per connection`));
     }
+    const subscribedBefore = channels.has(room);
     // Join before reading the snapshot: an update between the two arrives as an event, never falls between.
-    await socket.join(room);
+    channels.add(room);
+    await socket.join(deliveryRooms(channel));
     try {
       return { ok: true, channel: room, snapshot: await deps.reads.snapshotOf(channel) };
     } catch (error) {
-      await socket.leave(room);
+      if (!subscribedBefore) await leave(socket, room);
       if (error instanceof NotFoundError) return refused(socket, refuse(SUBSCRIBE_ERROR.NOT_FOUND, error.message));
       deps.logger.error({ err: error, channel: room }, 'subscribe failed');
       return refuse(SUBSCRIBE_ERROR.INTERNAL, 'the snapshot could not be read; try again');
@@ -77,8 +79,17 @@ export function subscriptionHandlers(deps: { reads: AvailabilityReads; logger: L
     if (!(await allowed(socket))) return refused(socket, refuse(SUBSCRIBE_ERROR.RATE_LIMITED, `at most ${LIMITS.requests} requests per ${LIMITS.windowSeconds} s`));
     const channel = parseChannel(channelOf(request));
     if (!channel) return refused(socket, refuse(SUBSCRIBE_ERROR.INVALID_CHANNEL, 'not a channel name'));
-    await socket.leave(channelName(channel));
+    await leave(socket, channelName(channel));
     return { ok: true };
+  }
+
+  /** Drops one channel and leaves the rooms no other channel of the socket still needs (ranges share day rooms). */
+  async function leave(socket: HubSocket, name: string): Promise<void> {
+    const { channels } = socket.data;
+    if (!channels.delete(name)) return;
+    const needed = new Set([...channels].flatMap((other) => deliveryRooms(parseChannel(other)!)));
+    const gone = deliveryRooms(parseChannel(name)!).filter((room) => !needed.has(room));
+    await Promise.all(gone.map((room) => socket.leave(room)));
   }
 
   return { subscribe, unsubscribe };

@@ -5,6 +5,8 @@ import type { Principal } from '../auth/tokens.ts';
 /** What the hub keeps on each socket. */
 export interface SocketData {
   principal: Principal | null;
+  /** The channels this socket subscribed to (a range is one, however many day rooms it joined). */
+  channels: Set<string>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- instances talk through the adapter only

@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import {
   byDateInput,
   byDateRangeInput,
-  channelName,
+  deliveryRooms,
   bySessionInput,
   datesInRange,
   parseChannel,
@@ -68,7 +68,7 @@ export const availabilityRouter = router({
     // A subscription's body runs after the middleware has returned, so its errors are mapped here.
     if (channel.kind === 'session') await reads.requireSession(channel.sessionId).catch((error: unknown) => Promise.reject(toApiError(error)));
     yield* channelEvents({
-      channel: channelName(channel),
+      rooms: deliveryRooms(channel),
       lastEventId: input.lastEventId,
       events,
       snapshot: () => reads.snapshotOf(channel),

@@ -68,6 +68,7 @@ const ALERT_TEXT: Record<Alert['type'], string> = {
   low_availability: 'is almost full',
   no_availability: 'is now full',
   high_demand: 'is in high demand',
+  places_available: 'has places again',
 };
 
 function toast(text: string): void {
