@@ -27,6 +27,7 @@ import { placesReader } from './guard/places.ts';
 import { Holds } from './guard/holds.ts';
 import { Bookings } from './guard/bookings.ts';
 import { HoldSweeper } from './guard/sweeper.ts';
+import { Waitlist } from './guard/waitlist.ts';
 import type { ApiServices } from './api/context.ts';
 
 export interface HubOptions {
@@ -107,9 +108,10 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     truthOf: placesReader(catalog, reader),
     options: { holdTtlSeconds: config.HOLD_TTL_SECONDS, holdMaxTtlSeconds: config.HOLD_MAX_TTL_SECONDS },
   };
-  const holds = new Holds(guardParts);
-  const bookings = new Bookings(guardParts, holds);
-  const sweeper = new HoldSweeper({ models: database.models, holds, ledger, isLeader: () => services.lease.isHeld(), logger });
+  const waitlist = new Waitlist({ ...guardParts, offerSeconds: config.WAITLIST_OFFER_SECONDS, logger });
+  const holds = new Holds(guardParts, waitlist);
+  const bookings = new Bookings(guardParts, holds, waitlist);
+  const sweeper = new HoldSweeper({ models: database.models, holds, ledger, waitlist, isLeader: () => services.lease.isHeld(), logger });
 
   const feed =
     seams.changeFeed === false
@@ -117,7 +119,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
       : new ChangeFeed({
           models: database.models,
           writes,
-          ledger,
+          guard: waitlist,
           lease: services.lease,
           resumeTokens: services.resumeTokens,
           bookingKeys: services.bookingKeys,
@@ -136,7 +138,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     feed?.requestResync('redis recovered');
   });
 
-  const api: ApiServices = { reads, refresh: (scope) => writes.refresh(scope), holds, bookings, events: services.events, tokens };
+  const api: ApiServices = { reads, refresh: (scope) => writes.refresh(scope), holds, bookings, waitlist, events: services.events, tokens };
   const trpc = createTrpcHandler(
     api,
     logger,

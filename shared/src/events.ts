@@ -1,5 +1,5 @@
 import type { Alert, AvailabilityUpdate, BookingUpdate, SessionAvailability } from './availability.ts';
-import type { HoldUpdate } from './holds.ts';
+import type { HoldUpdate, WaitlistOffer, WaitlistUpdate } from './holds.ts';
 import type { AuthErrorCode, ResyncReason, SubscribeErrorCode, WireError } from './errors.ts';
 
 export const AVAILABILITY_NAMESPACE = '/availability';
@@ -31,6 +31,8 @@ export interface ServerToClientEvents {
   'availability.alert': (alert: Alert) => void;
   'booking.updated': (update: BookingUpdate) => void;
   'hold.updated': (update: HoldUpdate) => void;
+  'waitlist.offer': (offer: WaitlistOffer) => void;
+  'waitlist.updated': (update: WaitlistUpdate) => void;
   resync: (notice: ResyncNotice) => void;
 }
 
@@ -45,4 +47,6 @@ export type HubEvent =
   | { type: 'availability.updated'; data: AvailabilityUpdate }
   | { type: 'availability.alert'; data: Alert }
   | { type: 'booking.updated'; data: BookingUpdate }
-  | { type: 'hold.updated'; data: HoldUpdate };
+  | { type: 'hold.updated'; data: HoldUpdate }
+  | { type: 'waitlist.offer'; data: WaitlistOffer }
+  | { type: 'waitlist.updated'; data: WaitlistUpdate };

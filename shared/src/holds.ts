@@ -16,6 +16,10 @@ export const GUARD_REASON = {
   HOLD_INACTIVE: 'HOLD_INACTIVE',
   /** The booking was cancelled or expired already. */
   BOOKING_INACTIVE: 'BOOKING_INACTIVE',
+  /** The user is on this key's waitlist already. */
+  ALREADY_WAITING: 'ALREADY_WAITING',
+  /** The waitlist entry was accepted, expired or left already. */
+  ENTRY_INACTIVE: 'ENTRY_INACTIVE',
   /** The session runs closed on that date. */
   CLOSED: 'CLOSED',
   /** The same idempotency key is still being served by another call; retry with the same key. */
@@ -71,3 +75,28 @@ export const noInput = z.strictObject({}).optional();
 
 export type CreateHoldInput = z.infer<typeof createHoldInput>;
 export type CreateBookingInput = z.infer<typeof createBookingInput>;
+
+export const WAITLIST_STATUS = ['waiting', 'offered', 'accepted', 'expired', 'left'] as const;
+export type WaitlistStatus = (typeof WAITLIST_STATUS)[number];
+
+export const waitlistEntrySchema = z.object({
+  entryId: objectIdSchema,
+  sessionId: objectIdSchema,
+  date: isoDateSchema,
+  userId: z.string(),
+  quantity: z.number().int().min(1),
+  status: z.enum(WAITLIST_STATUS),
+  holdId: objectIdSchema.optional(),
+});
+export type WaitlistEntry = z.infer<typeof waitlistEntrySchema>;
+
+/** `waitlist.updated`: an entry's status changed; `position` counts from 1 among waiting entries of the key (null once it is not waiting). */
+export const waitlistUpdateSchema = z.object({ entry: waitlistEntrySchema, position: z.number().int().min(1).nullable() });
+export type WaitlistUpdate = z.infer<typeof waitlistUpdateSchema>;
+
+/** `waitlist.offer`: places were offered to the entry, as a hold with source waitlist. */
+export const waitlistOfferSchema = z.object({ entry: waitlistEntrySchema, hold: holdSchema, availability: sessionAvailabilitySchema });
+export type WaitlistOffer = z.infer<typeof waitlistOfferSchema>;
+
+export const joinWaitlistInput = z.strictObject({ sessionId: objectIdSchema, date: isoDateSchema, quantity });
+export const leaveWaitlistInput = z.strictObject({ entryId: objectIdSchema });

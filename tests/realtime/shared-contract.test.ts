@@ -50,6 +50,6 @@ describe('the shared schemas describe what the hub really sends', () => {
   it('types the event maps so a misspelt event does not compile', () => {
     expectTypeOf<Parameters<ServerToClientEvents['availability.updated']>[0]>().toEqualTypeOf<AvailabilityUpdate>();
     expectTypeOf<Parameters<Parameters<ClientToServerEvents['subscribe']>[1]>[0]>().toEqualTypeOf<SubscribeAck>();
-    expectTypeOf<keyof ServerToClientEvents>().toEqualTypeOf<'availability.updated' | 'availability.alert' | 'booking.updated' | 'hold.updated' | 'resync'>();
+    expectTypeOf<keyof ServerToClientEvents>().toEqualTypeOf<'availability.updated' | 'availability.alert' | 'booking.updated' | 'hold.updated' | 'waitlist.offer' | 'waitlist.updated' | 'resync'>();
   });
 });

@@ -6,6 +6,8 @@ import type {
   BookingUpdate,
   ClientToServerEvents,
   HoldUpdate,
+  WaitlistOffer,
+  WaitlistUpdate,
   ServerToClientEvents,
   SubscribeAck,
 } from '@slotcast/shared';
@@ -49,6 +51,8 @@ export class Received {
   readonly alerts: Alert[] = [];
   readonly bookings: BookingUpdate[] = [];
   readonly holds: HoldUpdate[] = [];
+  readonly offers: WaitlistOffer[] = [];
+  readonly entries: WaitlistUpdate[] = [];
   readonly resyncs: string[] = [];
   /** Errors of work done on the socket's behalf (such as re-subscribing after a resync). */
   readonly failures: Error[] = [];
@@ -73,6 +77,14 @@ export class Received {
     });
     socket.on('hold.updated', (update) => {
       this.holds.push(update);
+      this.wake();
+    });
+    socket.on('waitlist.offer', (offer) => {
+      this.offers.push(offer);
+      this.wake();
+    });
+    socket.on('waitlist.updated', (update) => {
+      this.entries.push(update);
       this.wake();
     });
     socket.on('resync', (notice) => {

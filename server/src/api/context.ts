@@ -3,6 +3,7 @@ import type { AvailabilityReads } from '../availability/reads.ts';
 import type { RefreshScope } from '../availability/writes.ts';
 import type { Bookings } from '../guard/bookings.ts';
 import type { Holds } from '../guard/holds.ts';
+import type { Waitlist } from '../guard/waitlist.ts';
 import type { EventLog } from '../broadcast/event-log.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { AuthError, bearerToken, type Principal, type Tokens } from '../auth/tokens.ts';
@@ -14,6 +15,7 @@ export interface ApiServices {
   refresh(scope: RefreshScope): Promise<RefreshResult>;
   holds: Holds;
   bookings: Bookings;
+  waitlist: Waitlist;
   events: EventLog;
   tokens: Tokens;
   /** Where procedures are counted (`slotcast_trpc_calls_total`); none in tests that build services by hand. */

@@ -73,6 +73,7 @@ export const QUERIES = {
   'availability.alerts': rangeDays(rangeInput),
   // A user's own holds: no availability is computed.
   'holds.mine': () => 0,
+  'waitlist.mine': () => 0,
 } as const satisfies Record<QueryPath, DaysOf>;
 
 export const MUTATIONS = {
@@ -91,6 +92,8 @@ export const MUTATIONS = {
   'holds.confirm': one,
   'bookings.create': one,
   'bookings.cancel': one,
+  'waitlist.join': () => 0,
+  'waitlist.leave': () => 0,
 } as const satisfies Record<MutationPath, DaysOf>;
 
 export const SUBSCRIPTIONS = {

@@ -87,7 +87,7 @@ export class AvailabilityWrites {
     const current = new Map(computed.filter(({ key }) => !isLost(key)).map(({ next }) => [keyOf(next), next]));
     const updates = owners.flatMap((owner): OwnerUpdate[] => {
       const availability = current.get(keyOf(owner));
-      return availability ? [ownerUpdate(owner, availability)] : [];
+      return availability ? ownerUpdates(owner, availability) : [];
     });
     if ((changes.length > 0 || updates.length > 0) && (options.mayPublish?.() ?? true)) {
       await broadcaster.publish(changes, updates, { mayPublish: options.mayPublish });
@@ -111,8 +111,20 @@ export class AvailabilityWrites {
   }
 }
 
-function ownerUpdate(owner: OwnerChange, availability: SessionAvailability): OwnerUpdate {
-  if (owner.kind === 'hold') return { userId: owner.userId, event: { type: 'hold.updated', data: { hold: owner.hold, availability } } };
-  const { bookingId, sessionId, date, status, quantity } = owner;
-  return { userId: owner.userId, event: { type: 'booking.updated', data: { bookingId, sessionId, date, status, quantity, availability } } };
+function ownerUpdates(owner: OwnerChange, availability: SessionAvailability): OwnerUpdate[] {
+  const { userId } = owner;
+  switch (owner.kind) {
+    case 'hold':
+      return [{ userId, event: { type: 'hold.updated', data: { hold: owner.hold, availability } } }];
+    case 'entry': {
+      // The offer is announced from its hold's event; the entry's own event says its status changed.
+      const { entry, position, hold } = owner;
+      if (hold) return [{ userId, event: { type: 'waitlist.offer', data: { entry, hold, availability } } }];
+      return [{ userId, event: { type: 'waitlist.updated', data: { entry, position } } }];
+    }
+    case 'booking': {
+      const { bookingId, sessionId, date, status, quantity } = owner;
+      return [{ userId, event: { type: 'booking.updated', data: { bookingId, sessionId, date, status, quantity, availability } } }];
+    }
+  }
 }

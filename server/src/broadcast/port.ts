@@ -1,4 +1,4 @@
-import type { Alert, BookingStatus, Hold, HubEvent, SessionAvailability, UpdateReason } from '@slotcast/shared';
+import type { Alert, BookingStatus, Hold, HubEvent, SessionAvailability, UpdateReason, WaitlistEntry } from '@slotcast/shared';
 
 /** One changed key, as the engine hands it on. */
 export interface AvailabilityChange {
@@ -26,13 +26,23 @@ export interface HoldChange {
   hold: Hold;
 }
 
-/** What changed for one user: their booking or hold. */
-export type OwnerChange = ({ kind: 'booking' } & BookingChange) | ({ kind: 'hold' } & HoldChange);
+/** A waitlist entry whose status changed; `hold` when the change is an offer. */
+export interface EntryChange {
+  userId: string;
+  sessionId: string;
+  date: string;
+  entry: WaitlistEntry;
+  position: number | null;
+  hold?: Hold;
+}
+
+/** What changed for one user: their booking, hold or waitlist entry. */
+export type OwnerChange = ({ kind: 'booking' } & BookingChange) | ({ kind: 'hold' } & HoldChange) | ({ kind: 'entry' } & EntryChange);
 
 /** An owner's event with its key's current availability, for their private channel. */
 export interface OwnerUpdate {
   userId: string;
-  event: Extract<HubEvent, { type: 'booking.updated' | 'hold.updated' }>;
+  event: Extract<HubEvent, { type: 'booking.updated' | 'hold.updated' | 'waitlist.offer' | 'waitlist.updated' }>;
 }
 
 export interface PublishOptions {

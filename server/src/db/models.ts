@@ -1,5 +1,5 @@
 import { Schema, Types, type Connection, type InferSchemaType, type Model } from 'mongoose';
-import { BOOKING_STATUS, HH_MM, HOLD_SOURCE, HOLD_STATUS, isIsoDate } from '@slotcast/shared';
+import { BOOKING_STATUS, HH_MM, HOLD_SOURCE, HOLD_STATUS, WAITLIST_STATUS, isIsoDate } from '@slotcast/shared';
 
 const wholeNumber = (field: string) => ({
   validator: Number.isInteger,
@@ -95,6 +95,23 @@ holdSchema.index({ sessionId: 1, date: 1, status: 1 });
 holdSchema.index({ status: 1, expiresAt: 1 });
 holdSchema.index({ userId: 1, status: 1 });
 
+/** Written by the hub only: who waits for places on a key, in join order. */
+const waitlistSchema = new Schema(
+  {
+    sessionId: { type: Schema.Types.ObjectId, required: true },
+    date: { type: String, required: true },
+    userId: { type: String, required: true },
+    quantity: { type: Number, required: true },
+    status: { type: String, required: true, enum: WAITLIST_STATUS },
+    holdId: { type: Schema.Types.ObjectId },
+  },
+  { collection: 'waitlist', versionKey: false, timestamps: true },
+);
+// The queue of a key, oldest first; a user's entries; offers by their hold.
+waitlistSchema.index({ sessionId: 1, date: 1, status: 1, createdAt: 1 });
+waitlistSchema.index({ userId: 1, status: 1 });
+waitlistSchema.index({ holdId: 1 });
+
 /**
  * The guard's serialization point, one document per key (see docs/architecture.md, "Guarded
  * writes"): `free` places, `claims` admitted but not yet visible as holds, and `rev`, bumped by
@@ -104,6 +121,8 @@ const ledgerSchema = new Schema(
   {
     _id: { type: String, required: true },
     free: { type: Number, required: true },
+    /** Free places minus those the waiting entries that fit are owed: what a plain hold may take. */
+    open: { type: Number, required: true },
     rev: { type: Number, required: true },
     claims: [{ _id: false, id: { type: Schema.Types.ObjectId, required: true }, quantity: Number, at: Date }],
   },
@@ -131,6 +150,7 @@ export type OverrideDoc = InferSchemaType<typeof overrideSchema> & { _id: Types.
 
 export type HoldDoc = InferSchemaType<typeof holdSchema> & { _id: Types.ObjectId };
 export type LedgerDoc = InferSchemaType<typeof ledgerSchema>;
+export type WaitlistDoc = InferSchemaType<typeof waitlistSchema> & { _id: Types.ObjectId };
 export type IdempotencyDoc = InferSchemaType<typeof idempotencySchema>;
 
 export interface Models {
@@ -139,6 +159,7 @@ export interface Models {
   SessionOverride: Model<OverrideDoc>;
   Hold: Model<HoldDoc>;
   Ledger: Model<LedgerDoc>;
+  Waitlist: Model<WaitlistDoc>;
   Idempotency: Model<IdempotencyDoc>;
 }
 
@@ -150,6 +171,7 @@ export function createModels(connection: Connection): Models {
     SessionOverride: connection.model<OverrideDoc>('SessionOverride', overrideSchema),
     Hold: connection.model<HoldDoc>('Hold', holdSchema),
     Ledger: connection.model<LedgerDoc>('Ledger', ledgerSchema),
+    Waitlist: connection.model<WaitlistDoc>('Waitlist', waitlistSchema),
     Idempotency: connection.model<IdempotencyDoc>('Idempotency', idempotencySchema),
   };
 }

@@ -1,11 +1,12 @@
 import { keyOf, type Key, type UpdateReason } from '@slotcast/shared';
-import type { BookingChange, HoldChange, OwnerChange } from '../broadcast/port.ts';
+import type { BookingChange, OwnerChange } from '../broadcast/port.ts';
 
 export interface Work {
   key: Key;
   reason: UpdateReason;
   booking?: BookingChange;
-  hold?: HoldChange;
+  /** A hold's or waitlist entry's change, for its owner. */
+  owner?: OwnerChange;
 }
 
 export type Flush = (groups: { reason: UpdateReason; keys: Key[]; owners: OwnerChange[] }[]) => Promise<void>;
@@ -38,7 +39,7 @@ export class Coalescer {
       const held = this.pending.get(id);
       if (!held || PRIORITY[item.reason] > PRIORITY[held.reason]) this.pending.set(id, { key: item.key, reason: item.reason });
       if (item.booking) this.owners.push({ kind: 'booking', ...item.booking });
-      if (item.hold) this.owners.push({ kind: 'hold', ...item.hold });
+      if (item.owner) this.owners.push(item.owner);
     }
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.timer ??= setTimeout(() => this.close(), this.windowMs);

@@ -8,14 +8,14 @@ import { Coalescer, type Flush } from './coalescer.ts';
 import type { KeyIndex } from './key-index.ts';
 import { Poller } from './poller.ts';
 import type { ResumeTokens } from './resume-tokens.ts';
-import { horizonOf, translateBookings, translateHolds, translateOverrides, translateSessions, type FeedEvent, type Translation } from './translate.ts';
+import { horizonOf, translateBookings, translateHolds, translateOverrides, translateSessions, translateWaitlist, type WaitlistLookups, type FeedEvent, type Translation } from './translate.ts';
 import { CollectionWatcher } from './watcher.ts';
 
 export interface ChangeFeedOptions {
   models: Models;
   writes: AvailabilityWrites;
-  /** The guard's ledger: after a change, its keys' free places are recomputed from MongoDB (places come back). */
-  ledger?: { reconcile(keys: Key[]): Promise<void> };
+  /** The guard: after a change, its keys' free places are recounted from MongoDB and offered to the waitlist first. */
+  guard?: { placesBack(keys: Key[]): Promise<void> } & WaitlistLookups;
   lease: Lease;
   resumeTokens: ResumeTokens;
   bookingKeys: KeyIndex;
@@ -52,7 +52,8 @@ export class ChangeFeed {
     bookings: (events: FeedEvent[]) => translateBookings(events, this.options.bookingKeys),
     overrides: (events: FeedEvent[]) => translateOverrides(events, this.options.overrideKeys),
     sessions: async (events: FeedEvent[]) => translateSessions(events, this.horizon()),
-    holds: async (events: FeedEvent[]) => translateHolds(events),
+    holds: (events: FeedEvent[]) => translateHolds(events, this.options.guard),
+    waitlist: async (events: FeedEvent[]): Promise<Translation> => (this.options.guard ? translateWaitlist(events, this.options.guard) : { work: [] }),
   };
 
   constructor(private readonly options: ChangeFeedOptions) {
@@ -83,7 +84,7 @@ export class ChangeFeed {
       // A paused or partitioned former leader must neither publish nor store a token.
       if (!lease.isHeld()) throw new Error('not the leader: dropping the batch for the next leader to replay');
       await writes.recompute(keys, reason, owners, { mayPublish: () => lease.isHeld() });
-      await this.options.ledger?.reconcile(keys);
+      await this.options.guard?.placesBack(keys);
       metrics?.feedRecomputes.inc({ reason }, keys.length);
     }
   };
@@ -98,6 +99,7 @@ export class ChangeFeed {
         new CollectionWatcher(models.Session.collection, this.options.resumeTokens, this.hooks(this.translate.sessions), logger),
         new CollectionWatcher(models.SessionOverride.collection, this.options.resumeTokens, this.hooks(this.translate.overrides), logger),
         new CollectionWatcher(models.Hold.collection, this.options.resumeTokens, this.hooks(this.translate.holds), logger),
+        new CollectionWatcher(models.Waitlist.collection, this.options.resumeTokens, this.hooks(this.translate.waitlist), logger),
       ];
       const started = await Promise.all(this.watchers.map((watcher) => watcher.start()));
       logger.info({ resumed: started.map((s, i) => `${this.watchers[i]!.name}:${s.resumed}`) }, 'change feed started');

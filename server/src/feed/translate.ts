@@ -1,4 +1,4 @@
-import { OBJECT_ID, addDays, datesInRange, holdSchema, keyOf, type BookingStatus, type Hold, type IsoDate, type Key } from '@slotcast/shared';
+import { OBJECT_ID, addDays, datesInRange, holdSchema, keyOf, waitlistEntrySchema, type BookingStatus, type Hold, type IsoDate, type Key, type WaitlistEntry } from '@slotcast/shared';
 import type { Work } from './coalescer.ts';
 import type { KeyIndex } from './key-index.ts';
 
@@ -28,7 +28,7 @@ export function documentId(event: FeedEvent): string | undefined {
   return usable ? String(id) : undefined;
 }
 
-function keyOfDoc(doc: Record<string, unknown> | null | undefined): Key | undefined {
+export function keyOfDoc(doc: Record<string, unknown> | null | undefined): Key | undefined {
   if (!doc || doc.sessionId == null || typeof doc.date !== 'string') return undefined;
   return { sessionId: String(doc.sessionId).toLowerCase(), date: doc.date };
 }
@@ -104,17 +104,55 @@ export async function translateBookings(events: FeedEvent[], index: KeyIndex): P
  * only and never change key; a deleted one (a clean-up long after it ended) counts nowhere, so
  * deletes are passed over.
  */
-export function translateHolds(events: FeedEvent[]): Translation {
-  const work = events.flatMap((event): Work[] => {
+export async function translateHolds(events: FeedEvent[], waitlist: WaitlistLookups | undefined): Promise<Translation> {
+  const work: Work[] = [];
+  for (const event of events) {
     const doc = event.fullDocument;
     const key = keyOfDoc(doc);
     const hold = doc && key ? holdOfEvent(doc, key) : undefined;
-    return hold && key ? [{ key, reason: 'hold', hold: { userId: hold.userId, sessionId: key.sessionId, date: key.date, hold } }] : [];
-  });
+    if (!hold || !key) continue;
+    const owner = { userId: hold.userId, sessionId: key.sessionId, date: key.date };
+    work.push({ key, reason: 'hold', owner: { kind: 'hold', ...owner, hold } });
+    // A waitlist offer is announced when its hold is written: the entry was claimed just before.
+    const entry = event.operationType === 'insert' && hold.source === 'waitlist' ? await waitlist?.entryOfHold(hold.holdId) : undefined;
+    if (entry) work.push({ key, reason: 'hold', owner: { kind: 'entry', ...owner, entry, position: null, hold } });
+  }
   return { work };
 }
 
-function holdOfEvent(doc: Record<string, unknown>, key: Key): Hold | undefined {
+/** What the waitlist's events need from the waitlist: positions, and the entry an offer's hold belongs to. */
+export interface WaitlistLookups {
+  entryOfHold(holdId: string): Promise<WaitlistEntry | undefined>;
+  positionOfEntry(entryId: string): Promise<number | null>;
+}
+
+/** waitlist: the owner hears of every status change of their entry, with its position. */
+export async function translateWaitlist(events: FeedEvent[], waitlist: WaitlistLookups): Promise<Translation> {
+  const work: Work[] = [];
+  for (const event of events) {
+    const doc = event.fullDocument;
+    const key = keyOfDoc(doc);
+    // The hub changes an entry only to change its status, so every event is a status change
+    // (mongo-java-server's update events carry no usable updateDescription to tell otherwise).
+    if (!doc || !key || event.operationType === 'delete') continue;
+    const parsed = waitlistEntrySchema.safeParse({
+      entryId: String(doc._id),
+      sessionId: key.sessionId,
+      date: key.date,
+      userId: doc.userId,
+      quantity: doc.quantity,
+      status: doc.status,
+      ...(doc.holdId ? { holdId: String(doc.holdId) } : {}),
+    });
+    if (!parsed.success) continue;
+    const entry = parsed.data;
+    const position = await waitlist.positionOfEntry(entry.entryId);
+    work.push({ key, reason: 'hold', owner: { kind: 'entry', userId: entry.userId, sessionId: key.sessionId, date: key.date, entry, position } });
+  }
+  return { work };
+}
+
+export function holdOfEvent(doc: Record<string, unknown>, key: Key): Hold | undefined {
   const parsed = holdSchema.safeParse({
     holdId: String(doc._id),
     sessionId: key.sessionId,

@@ -2,9 +2,11 @@ import { Types } from 'mongoose';
 import type { Booking, SessionAvailability } from '@slotcast/shared';
 import { NotFoundError } from '../availability/errors.ts';
 import { hasRole, type Principal } from '../auth/tokens.ts';
-import { bookingOf, keyOfDoc } from './docs.ts';
+import { bookingOf, keyOfDoc, updateIf } from './docs.ts';
+import type { BookingDoc } from '../db/models.ts';
 import { ForbiddenError, GuardError } from './errors.ts';
 import { CONFIRM_GRACE_MS, type GuardParts, type Holds } from './holds.ts';
+import type { Waitlist } from './waitlist.ts';
 import { GUARD_REASON } from '@slotcast/shared';
 
 /**
@@ -15,6 +17,7 @@ export class Bookings {
   constructor(
     private readonly parts: GuardParts,
     private readonly holds: Holds,
+    private readonly waitlist: Waitlist,
   ) {}
 
   async create(principal: Principal, input: { sessionId: string; date: string; quantity: number; idempotencyKey?: string }): Promise<{ booking: Booking; availability: SessionAvailability }> {
@@ -29,20 +32,16 @@ export class Bookings {
     });
   }
 
-  /** Cancels an active booking (the hub's or any writer's); its places come back at once. */
+  /** Cancels an active booking (the hub's or any writer's); its places come back at once, to the waitlist first. */
   async cancel(principal: Principal, input: { bookingId: string }): Promise<{ booking: Booking; availability: SessionAvailability }> {
-    const { models, ledger, reads } = this.parts;
+    const { models, reads } = this.parts;
     const current = await models.Booking.findById(input.bookingId).lean();
     if (!current) throw new NotFoundError(`no booking ${input.bookingId}`);
     if (current.userId !== principal.userId && !hasRole(principal, 'staff', 'admin')) throw new ForbiddenError(`booking ${input.bookingId} is someone else's`);
-    const doc = await models.Booking.findOneAndUpdate(
-      { _id: current._id, status: { $in: ['pending', 'confirmed'] } },
-      { $set: { status: 'cancelled', updatedAt: new Date() } },
-      { new: true },
-    ).lean();
+    const doc = await updateIf<BookingDoc>(models.Booking, { _id: current._id, status: { $in: ['pending', 'confirmed'] } }, { $set: { status: 'cancelled', updatedAt: new Date() } });
     if (!doc) throw new GuardError(GUARD_REASON.BOOKING_INACTIVE, `booking ${input.bookingId} is no longer active (${current.status})`);
     const key = { sessionId: String(doc.sessionId), date: doc.date };
-    await ledger.reconcile([key]);
+    await this.waitlist.placesBack([key]);
     return { booking: bookingOf(doc), availability: await reads.fresh(key) };
   }
 }

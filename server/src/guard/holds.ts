@@ -4,12 +4,13 @@ import type { SessionCatalog } from '../availability/catalog.ts';
 import type { AvailabilityReads } from '../availability/reads.ts';
 import { hasRole, type Principal } from '../auth/tokens.ts';
 import type { Models, HoldDoc } from '../db/models.ts';
-import { bookingOf, holdOf, keyOfDoc } from './docs.ts';
+import { bookingOf, holdOf, keyOfDoc, updateIf } from './docs.ts';
 import { ForbiddenError, GuardError, InputError } from './errors.ts';
 import { NotFoundError } from '../availability/errors.ts';
 import type { IdempotentCalls } from './idempotency.ts';
 import type { CapacityLedger } from './ledger.ts';
 import { objectId, requireBookable, type placesReader } from './places.ts';
+import type { Waitlist } from './waitlist.ts';
 
 export interface GuardOptions {
   holdTtlSeconds: number;
@@ -26,6 +27,44 @@ export interface GuardParts {
   options: GuardOptions;
 }
 
+export interface HoldShape {
+  expiresAt: Date;
+  source: HoldSource;
+  bookingId?: Types.ObjectId;
+}
+
+/**
+ * Takes places for a new hold: the ledger admits them (or refuses with how many are free), then
+ * the hold is written, then the claim is settled. A bookingId makes it a booking in the making;
+ * a waitlist offer may take places owed to the waitlist.
+ */
+export async function takePlaces(
+  parts: Pick<GuardParts, 'ledger' | 'models'>,
+  hold: { holdId: Types.ObjectId; key: Key; userId: string; quantity: number } & HoldShape,
+): Promise<HoldDoc> {
+  const { holdId, key, userId, quantity } = hold;
+  const admitted = await parts.ledger.admit(key, holdId, quantity, { forWaitlist: hold.source === 'waitlist' });
+  if (!admitted.admitted) throw GuardError.insufficient(admitted.free, quantity);
+  const now = new Date();
+  const doc = {
+    _id: holdId,
+    sessionId: objectId(key.sessionId),
+    date: key.date,
+    userId,
+    quantity,
+    status: 'active' as const,
+    expiresAt: hold.expiresAt,
+    source: hold.source,
+    ...(hold.bookingId ? { bookingId: hold.bookingId } : {}),
+    createdAt: now,
+    updatedAt: now,
+  };
+  // Should this fail, the claim stays counted: the sweeper returns it once it can tell the hold was never written.
+  await parts.models.Hold.collection.insertOne(doc);
+  await parts.ledger.settle(key, holdId);
+  return doc as HoldDoc;
+}
+
 /** How long a confirm keeps its hold counted while it writes the booking; a confirm that dies is rolled forward by the sweeper. */
 export const CONFIRM_GRACE_MS = 60_000;
 
@@ -37,7 +76,10 @@ const MIN_TTL_SECONDS = 30;
  * updates on the hold, so release, expiry and confirm of one hold cannot both happen.
  */
 export class Holds {
-  constructor(private readonly parts: GuardParts) {}
+  constructor(
+    private readonly parts: GuardParts,
+    private readonly waitlist: Waitlist,
+  ) {}
 
   async create(principal: Principal, input: { sessionId: string; date: string; quantity: number; ttlSeconds?: number; idempotencyKey?: string }) {
     const ttl = this.ttlOf(input.ttlSeconds);
@@ -50,41 +92,22 @@ export class Holds {
     });
   }
 
-  /**
-   * Takes places for a new hold: the ledger admits them (or refuses with how many are free), then
-   * the hold is written, then the claim is settled. A bookingId makes it a booking in the making.
-   */
-  async take(holdId: Types.ObjectId, key: Key, userId: string, quantity: number, shape: { expiresAt: Date; source: HoldSource; bookingId?: Types.ObjectId }): Promise<HoldDoc> {
-    const { catalog, ledger, models, reads, truthOf } = this.parts;
+  /** Takes places for a new hold (see `takePlaces`) after checking the key can be booked at all. */
+  async take(holdId: Types.ObjectId, key: Key, userId: string, quantity: number, shape: HoldShape): Promise<HoldDoc> {
+    const { catalog, reads, truthOf } = this.parts;
     await requireBookable(catalog, truthOf, key, quantity, reads.today());
-    const admitted = await ledger.admit(key, holdId, quantity);
-    if (!admitted.admitted) throw GuardError.insufficient(admitted.free, quantity);
-    const doc = {
-      _id: holdId,
-      sessionId: objectId(key.sessionId),
-      date: key.date,
-      userId,
-      quantity,
-      status: 'active' as const,
-      expiresAt: shape.expiresAt,
-      source: shape.source,
-      ...(shape.bookingId ? { bookingId: shape.bookingId } : {}),
-    };
-    // Should this fail, the claim stays counted: the sweeper settles it once it can tell whether the hold was written.
-    await models.Hold.collection.insertOne({ ...doc, createdAt: new Date(), updatedAt: new Date() });
-    await ledger.settle(key, holdId);
-    return { ...doc, createdAt: new Date(), updatedAt: new Date() } as HoldDoc;
+    return takePlaces(this.parts, { holdId, key, userId, quantity, ...shape });
   }
 
   async extend(principal: Principal, input: { holdId: string; ttlSeconds: number }): Promise<{ hold: Hold }> {
     const ttl = this.ttlOf(input.ttlSeconds);
     const current = await this.own(principal, input.holdId);
     const now = new Date();
-    const doc = await this.parts.models.Hold.findOneAndUpdate(
+    const doc = await updateIf<HoldDoc>(
+      this.parts.models.Hold,
       { _id: current._id, status: 'active', expiresAt: { $gt: now }, bookingId: { $exists: false } },
       { $set: { expiresAt: new Date(now.getTime() + ttl * 1000), updatedAt: now } },
-      { new: true },
-    ).lean();
+    );
     if (!doc) throw GuardError.inactive(input.holdId, await this.statusOf(current._id));
     return { hold: holdOf(doc) };
   }
@@ -92,13 +115,13 @@ export class Holds {
   async release(principal: Principal, input: { holdId: string }): Promise<{ hold: Hold; availability: SessionAvailability }> {
     const current = await this.own(principal, input.holdId);
     const now = new Date();
-    const doc = await this.parts.models.Hold.findOneAndUpdate(
+    const doc = await updateIf<HoldDoc>(
+      this.parts.models.Hold,
       { _id: current._id, status: 'active', expiresAt: { $gt: now }, bookingId: { $exists: false } },
       { $set: { status: 'released', updatedAt: now } },
-      { new: true },
-    ).lean();
+    );
     if (!doc) throw GuardError.inactive(input.holdId, await this.statusOf(current._id));
-    await this.parts.ledger.reconcile([keyOfDoc(doc)]);
+    await this.ended(doc);
     return { hold: holdOf(doc), availability: await this.parts.reads.fresh(keyOfDoc(doc)) };
   }
 
@@ -111,11 +134,11 @@ export class Holds {
     const current = await this.own(principal, input.holdId);
     return this.parts.idempotent.run({ userId: principal.userId, procedure: 'holds.confirm', key: input.idempotencyKey }, async (bookingId) => {
       const now = new Date();
-      const claimed = await this.parts.models.Hold.findOneAndUpdate(
+      const claimed = await updateIf<HoldDoc>(
+        this.parts.models.Hold,
         { _id: current._id, status: 'active', expiresAt: { $gt: now }, bookingId: { $exists: false } },
         { $set: { bookingId, expiresAt: new Date(now.getTime() + CONFIRM_GRACE_MS), updatedAt: now } },
-        { new: true },
-      ).lean();
+      );
       if (!claimed) throw GuardError.inactive(input.holdId, await this.statusOf(current._id));
       const booking = await this.complete(claimed);
       return { booking, availability: await this.parts.reads.fresh(keyOfDoc(claimed)) };
@@ -139,7 +162,14 @@ export class Holds {
       if ((error as { code?: number }).code !== 11000) throw error;
     }
     await models.Hold.updateOne({ _id: hold._id, status: 'active' }, { $set: { status: 'confirmed', updatedAt: new Date() } });
+    if (hold.source === 'waitlist') await this.waitlist.offerAccepted(hold._id);
     return bookingOf(booking);
+  }
+
+  /** A hold was released or expired: its places come back, to the waitlist first. */
+  async ended(hold: HoldDoc): Promise<void> {
+    if (hold.source === 'waitlist') await this.waitlist.offerEnded(hold._id, keyOfDoc(hold));
+    else await this.waitlist.placesBack([keyOfDoc(hold)]);
   }
 
   /** The caller's active holds. */

@@ -29,7 +29,7 @@ const isDuplicateKey = (error: unknown) => (error as { code?: number }).code ===
  * conditional single-document updates.
  *
  * Invariant: `free` never exceeds capacity minus the places taken (active bookings, active holds,
- * and admitted claims whose hold is not written yet). An admission takes places only where
+ * and admitted claims whose hold is not written yet), and `open` never exceeds `free`. An admission takes places only where
  * `free >= quantity` (one conditional `$inc`), so two admissions can never both take the last
  * place. Places come back only through `reconcile`, which recomputes `free` from MongoDB and
  * writes it only if no admission or settlement happened since it read the ledger (`rev`).
@@ -41,18 +41,23 @@ export class CapacityLedger {
     private readonly logger: Logger,
   ) {}
 
-  /** Takes `quantity` places for the claim `id`, or says how many are free. */
-  async admit(key: Key, id: Types.ObjectId, quantity: number): Promise<{ admitted: true } | { admitted: false; free: number }> {
+  /**
+   * Takes `quantity` places for the claim `id`, or says how many are free to take. A plain
+   * hold may take only `open` places (free ones no waiting entry that fits is owed); a waitlist
+   * offer takes from `free`, and the reconciliation after it recomputes what is owed.
+   */
+  async admit(key: Key, id: Types.ObjectId, quantity: number, options: { forWaitlist?: boolean } = {}): Promise<{ admitted: true } | { admitted: false; free: number }> {
     const _id = keyOf(key);
+    const plain = !options.forWaitlist;
     for (let attempt = 0; attempt < 2; attempt += 1) {
       const taken = await this.models.Ledger.findOneAndUpdate(
-        { _id, free: { $gte: quantity } },
-        { $inc: { free: -quantity, rev: 1 }, $push: { claims: { id, quantity, at: new Date() } } },
+        { _id, free: { $gte: quantity }, ...(plain ? { open: { $gte: quantity } } : {}) },
+        { $inc: { free: -quantity, ...(plain ? { open: -quantity } : {}), rev: 1 }, $push: { claims: { id, quantity, at: new Date() } } },
         { projection: { _id: 1 } },
       ).lean();
       if (taken) return { admitted: true };
-      const current = await this.models.Ledger.findById(_id, { free: 1 }).lean();
-      if (current) return { admitted: false, free: Math.max(0, current.free) };
+      const current = await this.models.Ledger.findById(_id, { free: 1, open: 1 }).lean();
+      if (current) return { admitted: false, free: Math.max(0, plain ? Math.min(current.free, current.open) : current.free) };
       // First admission on this key: the ledger starts from MongoDB's truth, then the same update runs once more.
       await this.reconcile([key], { create: true });
     }
@@ -68,7 +73,7 @@ export class CapacityLedger {
   async giveBack(key: Key, claim: { id: Types.ObjectId; quantity: number }): Promise<void> {
     await this.models.Ledger.updateOne(
       { _id: keyOf(key), 'claims.id': claim.id },
-      { $pull: { claims: { id: claim.id } }, $inc: { free: claim.quantity, rev: 1 } },
+      { $pull: { claims: { id: claim.id } }, $inc: { free: claim.quantity, open: claim.quantity, rev: 1 } },
     );
   }
 
@@ -91,6 +96,7 @@ export class CapacityLedger {
         claimIds.length === 0 ? [] : (await this.models.Hold.find({ _id: { $in: claimIds } }, { _id: 1 }).lean()).map((doc) => String(doc._id)),
       );
       const truth = await this.truthOf(present);
+      const queues = await this.queuesOf(present);
       const lost: Key[] = [];
       for (const key of present) {
         const id = keyOf(key);
@@ -100,9 +106,10 @@ export class CapacityLedger {
         const invisible = (ledger?.claims ?? []).filter((claim) => !written.has(String(claim.id)));
         const settled = (ledger?.claims ?? []).filter((claim) => written.has(String(claim.id))).map((claim) => claim.id);
         const free = places.capacity - places.booked - places.held - invisible.reduce((sum, claim) => sum + (claim.quantity ?? 0), 0);
+        const open = free - owedTo(queues.get(id) ?? [], free);
         if (!ledger) {
           try {
-            await this.models.Ledger.create({ _id: id, free, rev: 0, claims: [] });
+            await this.models.Ledger.create({ _id: id, free, open, rev: 0, claims: [] });
           } catch (error) {
             if (!isDuplicateKey(error)) throw error;
             lost.push(key);
@@ -111,13 +118,30 @@ export class CapacityLedger {
         }
         const { matchedCount } = await this.models.Ledger.updateOne(
           { _id: id, rev: ledger.rev },
-          { $set: { free }, $inc: { rev: 1 }, ...(settled.length > 0 ? { $pull: { claims: { id: { $in: settled } } } } : {}) },
+          { $set: { free, open }, $inc: { rev: 1 }, ...(settled.length > 0 ? { $pull: { claims: { id: { $in: settled } } } } : {}) },
         );
         if (matchedCount === 0) lost.push(key);
       }
       pending = lost;
     }
     if (pending.length > 0) this.logger.debug({ keys: pending.length }, 'ledger reconciliation kept losing to admissions; the next change retries');
+  }
+
+  /** The quantities of each key's waiting entries, oldest first. */
+  private async queuesOf(keys: Key[]): Promise<Map<string, number[]>> {
+    const wanted = new Set(keys.map(keyOf));
+    const entries = await this.models.Waitlist.find(
+      { sessionId: { $in: [...new Set(keys.map((key) => new Types.ObjectId(key.sessionId)))] }, date: { $in: [...new Set(keys.map((key) => key.date))] }, status: 'waiting' },
+      { sessionId: 1, date: 1, quantity: 1, createdAt: 1 },
+    )
+      .sort({ createdAt: 1, _id: 1 })
+      .lean();
+    const queues = new Map<string, number[]>();
+    for (const entry of entries) {
+      const id = keyOf({ sessionId: String(entry.sessionId), date: entry.date });
+      if (wanted.has(id)) queues.set(id, [...(queues.get(id) ?? []), entry.quantity]);
+    }
+    return queues;
   }
 
   /** Claims admitted more than `olderThanMs` ago, by key: their calls died or stalled between admission and hold. */
@@ -129,4 +153,14 @@ export class CapacityLedger {
       claims: doc.claims.filter((claim) => claim.at && claim.at < before).map((claim) => ({ id: claim.id, quantity: claim.quantity ?? 0, at: claim.at! })),
     }));
   }
+}
+
+/**
+ * The places waiting entries are owed out of `free`: the documented waitlist rule, oldest first,
+ * an entry that does not fit in what is left skipped (not dropped), as the offer pass serves them.
+ */
+export function owedTo(queue: number[], free: number): number {
+  let left = Math.max(0, free);
+  for (const quantity of queue) if (quantity <= left) left -= quantity;
+  return Math.max(0, free) - left;
 }

@@ -1,10 +1,10 @@
 import { Types } from 'mongoose';
-import { parseKey, type Key } from '@slotcast/shared';
+import { parseKey } from '@slotcast/shared';
 import type { Models } from '../db/models.ts';
 import type { Logger } from '../observability/logger.ts';
-import { keyOfDoc } from './docs.ts';
 import type { Holds } from './holds.ts';
 import type { CapacityLedger } from './ledger.ts';
+import type { Waitlist } from './waitlist.ts';
 
 /** How often due holds are expired: a hold's places come back within this (plus a feed round trip) of expiresAt. */
 const EXPIRE_EVERY_MS = 200;
@@ -25,7 +25,7 @@ export class HoldSweeper {
   private running: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly parts: { models: Models; holds: Holds; ledger: CapacityLedger; isLeader: () => boolean; logger: Logger; onExpired?: (keys: Key[]) => void },
+    private readonly parts: { models: Models; holds: Holds; ledger: CapacityLedger; waitlist: Waitlist; isLeader: () => boolean; logger: Logger },
   ) {}
 
   start(): void {
@@ -36,32 +36,32 @@ export class HoldSweeper {
         this.running = this.running.then(pass).then(() => undefined).catch((error: unknown) => this.parts.logger.warn({ err: error }, 'hold sweep failed; the next pass tries again'));
       }, ms);
     this.expireTimer = every(EXPIRE_EVERY_MS, () => this.expireDue());
-    this.claimsTimer = every(CLAIMS_EVERY_MS, () => this.returnAbandonedClaims());
+    this.claimsTimer = every(CLAIMS_EVERY_MS, async () => {
+      await this.returnAbandonedClaims();
+      await this.parts.waitlist.repairOffers(ABANDONED_CLAIM_MS);
+    });
   }
 
   /** Marks due holds expired (each by a conditional update, so a concurrent confirm or release wins or loses whole). */
   async expireDue(now = new Date()): Promise<number> {
-    const { models, holds, ledger } = this.parts;
+    const { models, holds } = this.parts;
     const due = await models.Hold.find({ status: 'active', expiresAt: { $lte: now } }).limit(EXPIRE_BATCH).lean();
-    const touched: Key[] = [];
+    let expired = 0;
     for (const hold of due) {
       if (hold.bookingId) {
         // A confirm began and did not finish: its booking is written now, as the confirm would have.
         await holds.complete(hold);
-      } else {
-        const { modifiedCount } = await models.Hold.updateOne(
-          { _id: hold._id, status: 'active', expiresAt: { $lte: now }, bookingId: { $exists: false } },
-          { $set: { status: 'expired', updatedAt: new Date() } },
-        );
-        if (modifiedCount === 0) continue;
+        continue;
       }
-      touched.push(keyOfDoc(hold));
+      const { modifiedCount } = await models.Hold.updateOne(
+        { _id: hold._id, status: 'active', expiresAt: { $lte: now }, bookingId: { $exists: false } },
+        { $set: { status: 'expired', updatedAt: new Date() } },
+      );
+      if (modifiedCount === 0) continue;
+      await holds.ended(hold);
+      expired += 1;
     }
-    if (touched.length > 0) {
-      await ledger.reconcile(touched);
-      this.parts.onExpired?.(touched);
-    }
-    return touched.length;
+    return expired;
   }
 
   /**

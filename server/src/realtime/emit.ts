@@ -19,6 +19,12 @@ export function emitEvent(target: HubRooms, event: HubEvent): void {
     case 'hold.updated':
       target.emit(event.type, event.data);
       return;
+    case 'waitlist.offer':
+      target.emit(event.type, event.data);
+      return;
+    case 'waitlist.updated':
+      target.emit(event.type, event.data);
+      return;
     default:
       event satisfies never;
   }
