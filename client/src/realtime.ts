@@ -5,20 +5,19 @@ import {
   keyOf,
   parseChannel,
   SUBSCRIBE_ERROR,
-  type Alert,
   type AuthAck,
   type AvailabilityUpdate,
-  type BookingUpdate,
-  type Channel,
   type ClientToServerEvents,
   type ServerToClientEvents,
-  type SessionAvailability,
   type SubscribeAck,
   type WireError,
 } from '@slotcast/shared';
 import { DEFAULT_BACKOFF, fullJitter, type BackoffOptions } from './backoff.ts';
-import { CONNECTION_STATE, STATE_REASON, type ConnectionState, type StateChange, type StateReason } from './states.ts';
+import { CONNECTION_STATE, STATE_REASON, type ConnectionState, type StateReason } from './states.ts';
 import { AvailabilityStore } from './store.ts';
+import { inChannel, type ChannelHandlers, type Events, type Subscription } from './channels.ts';
+
+export type { ChannelHandlers } from './channels.ts';
 
 type Token = string | null | undefined;
 type HubSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -44,51 +43,6 @@ export const ACK_TIMEOUT = 'ACK_TIMEOUT';
 /** Refusals that may go away by themselves: the client subscribes again after a backoff. */
 const RETRYABLE = new Set<string>([SUBSCRIBE_ERROR.RATE_LIMITED, SUBSCRIBE_ERROR.INTERNAL, ACK_TIMEOUT]);
 
-export interface ChannelHandlers {
-  /** The channel's rows after each (re)subscribe, newest versions only. */
-  onSnapshot?(rows: SessionAvailability[]): void;
-  /** A newer availability for a key in this channel. */
-  onUpdate?(update: AvailabilityUpdate): void;
-  onAlert?(alert: Alert): void;
-  /** User channels: the owner's booking changed. */
-  onBooking?(update: BookingUpdate): void;
-  /**
-   * The subscribe was refused (INVALID_CHANNEL, FORBIDDEN, NOT_FOUND, …) or not answered in time
-   * (ACK_TIMEOUT). RATE_LIMITED, INTERNAL and ACK_TIMEOUT are retried with backoff; the others are final.
-   */
-  onError?(error: WireError): void;
-}
-
-interface Subscription {
-  channel: Channel;
-  name: string;
-  handlers: Set<ChannelHandlers>;
-  /** Keys this channel delivered; user channels match updates by them. */
-  keys: Set<string>;
-}
-
-type Events = {
-  state: (change: StateChange) => void;
-  alert: (alert: Alert) => void;
-  booking: (update: BookingUpdate) => void;
-};
-
-function inChannel(subscription: Subscription, a: { sessionId: string; date: string }): boolean {
-  const { channel } = subscription;
-  switch (channel.kind) {
-    case 'global':
-      return true;
-    case 'date':
-      return a.date === channel.date;
-    case 'range':
-      return a.date >= channel.from && a.date <= channel.to;
-    case 'session':
-      return a.sessionId === channel.sessionId;
-    case 'user':
-      return subscription.keys.has(keyOf(a));
-  }
-}
-
 /**
  * A live connection to the hub's /availability namespace that keeps its subscriptions: it
  * reconnects with full-jitter backoff (at once when the browser comes back online),
@@ -104,7 +58,14 @@ export class RealtimeClient {
   private readonly joinRetries = new Set<ReturnType<typeof setTimeout>>();
   private token: RealtimeClientOptions['token'];
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly listeners: { [K in keyof Events]: Set<Events[K]> } = { state: new Set(), alert: new Set(), booking: new Set() };
+  private readonly listeners: { [K in keyof Events]: Set<Events[K]> } = {
+    state: new Set(),
+    alert: new Set(),
+    booking: new Set(),
+    hold: new Set(),
+    offer: new Set(),
+    waitlist: new Set(),
+  };
   private readonly onlineTarget: RealtimeClientOptions['eventTarget'];
 
   constructor(private readonly options: RealtimeClientOptions) {
@@ -221,13 +182,27 @@ export class RealtimeClient {
     });
     socket.on('booking.updated', (update) => {
       this.deliver({ ...update.availability, reason: 'booking' });
-      for (const listener of this.listeners.booking) listener(update);
-      for (const subscription of this.subscriptions.values()) {
-        if (subscription.channel.kind !== 'user') continue;
-        subscription.keys.add(keyOf(update));
-        subscription.handlers.forEach((h) => h.onBooking?.(update));
-      }
+      this.toOwner('booking', update, (h) => h.onBooking?.(update), update);
     });
+    socket.on('hold.updated', (update) => {
+      this.deliver({ ...update.availability, reason: 'hold' });
+      this.toOwner('hold', update, (h) => h.onHold?.(update), update.hold);
+    });
+    socket.on('waitlist.offer', (offer) => {
+      this.deliver({ ...offer.availability, reason: 'hold' });
+      this.toOwner('offer', offer, (h) => h.onOffer?.(offer), offer.hold);
+    });
+    socket.on('waitlist.updated', (update) => this.toOwner('waitlist', update, (h) => h.onWaitlist?.(update)));
+  }
+
+  /** An owner's event: to its listeners and the user channels' handlers; a key it names joins those channels. */
+  private toOwner<K extends 'booking' | 'hold' | 'offer' | 'waitlist'>(event: K, data: Parameters<Events[K]>[0], handle: (handlers: ChannelHandlers) => void, key?: { sessionId: string; date: string }): void {
+    for (const listener of this.listeners[event]) (listener as (data: Parameters<Events[K]>[0]) => void)(data);
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.channel.kind !== 'user') continue;
+      if (key) subscription.keys.add(keyOf(key));
+      subscription.handlers.forEach(handle);
+    }
   }
 
   private dispose(socket: HubSocket): void {

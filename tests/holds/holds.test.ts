@@ -4,7 +4,9 @@ import { addDays, todayIn } from '@slotcast/shared';
 import { MON, SAT, id, ids, writeFixture } from '../support/fixture.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { Received, connect, subscribe } from '../support/sockets.ts';
-import type { SlotcastClient } from '../../client/src/index.ts';
+import { createRealtimeClient, type SlotcastClient } from '../../client/src/index.ts';
+import type { HoldUpdate } from '@slotcast/shared';
+import { Waiter } from '../support/waiter.ts';
 
 let t: TestHub;
 let alice: SlotcastClient;
@@ -159,5 +161,22 @@ describe('holds', () => {
     await socket.until('the oversold key', (r) => r.get(swim, date)?.overbooked === true);
     expect(socket.get(swim, date)).toMatchObject({ available: 0, status: 'full', overbooked: true });
     expect(await refusal(bob.holds.create.mutate({ sessionId: swim, date, quantity: 1 }))).toMatchObject({ reason: 'INSUFFICIENT', available: 0 });
+  });
+
+  it('reaches the client library: onHold on the user channel, and the store shows held', async () => {
+    const date = '2027-03-07';
+    const realtime = createRealtimeClient({ url: t.hub.url, token: aliceToken, transports: ['websocket'] });
+    const holds: HoldUpdate[] = [];
+    const waiter = new Waiter();
+    realtime.subscribe('availability.user.alice', { onHold: (update) => (holds.push(update), waiter.wake()), onSnapshot: () => waiter.wake() });
+    realtime.connect();
+    try {
+      await waiter.until('connected', () => realtime.state === 'connected', 10_000);
+      const { hold } = await alice.holds.create.mutate({ sessionId: spin, date, quantity: 2 });
+      await waiter.until('onHold', () => holds.some((u) => u.hold.holdId === hold.holdId), 10_000);
+      expect(realtime.store.get(spin, date)).toMatchObject({ held: 2 });
+    } finally {
+      realtime.close();
+    }
   });
 });
