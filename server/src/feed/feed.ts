@@ -148,6 +148,8 @@ export class ChangeFeed {
       this.options.models,
       {
         bookings: run(this.translate.bookings),
+        holds: run(this.translate.holds),
+        waitlist: run(this.translate.waitlist),
         sessions: run(this.translate.sessions),
         overrides: run(this.translate.overrides),
         resync: (reason) => this.requestResync(reason),

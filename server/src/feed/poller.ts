@@ -5,6 +5,8 @@ import type { FeedEvent } from './translate.ts';
 
 export interface PollerHooks {
   bookings(events: FeedEvent[]): Promise<void>;
+  holds(events: FeedEvent[]): Promise<void>;
+  waitlist(events: FeedEvent[]): Promise<void>;
   sessions(events: FeedEvent[]): Promise<void>;
   overrides(events: FeedEvent[]): Promise<void>;
   /** Polling cannot see deleted bookings; a periodic resync covers them. */
@@ -16,16 +18,43 @@ const OVERLAP_MS = 2_000;
 const RESYNC_EVERY_MS = 30_000;
 
 type Doc = Record<string, unknown> & { _id: unknown };
+type TimedDoc = Doc & { updatedAt: Date };
+
+/** Follows one collection by updatedAt: each poll hands on the documents written since the last one, once each. */
+class UpdatedAtCursor {
+  private since = new Date(0);
+  private readonly seen = new Map<string, number>();
+
+  constructor(private readonly collection: Collection) {}
+
+  async start(): Promise<void> {
+    const [latest] = await this.collection.find({}, { projection: { updatedAt: 1 } }).sort({ updatedAt: -1 }).limit(1).toArray();
+    this.since = (latest?.updatedAt as Date | undefined) ?? new Date(0);
+  }
+
+  async next(): Promise<FeedEvent[]> {
+    const docs = (await this.collection
+      .find({ updatedAt: { $gte: new Date(this.since.getTime() - OVERLAP_MS) } })
+      .sort({ updatedAt: 1 })
+      .limit(5_000)
+      .toArray()) as TimedDoc[];
+    const fresh = docs.filter((doc) => this.seen.get(String(doc._id)) !== doc.updatedAt.getTime());
+    for (const doc of fresh) this.seen.set(String(doc._id), doc.updatedAt.getTime());
+    if (docs.length > 0) this.since = docs.at(-1)!.updatedAt;
+    const forget = this.since.getTime() - OVERLAP_MS * 2;
+    for (const [id, at] of this.seen) if (at < forget) this.seen.delete(id);
+    return fresh.map((doc) => ({ operationType: 'update', documentKey: { _id: doc._id }, fullDocument: doc }));
+  }
+}
 
 /**
- * The change feed where change streams do not exist (a standalone mongod): bookings by
- * updatedAt, sessions and overrides (small collections) by comparing them whole, deletes of
+ * The change feed where change streams do not exist (a standalone mongod): bookings, holds and
+ * waitlist entries by updatedAt, sessions and overrides (small collections) by comparing them whole, deletes of
  * bookings by a periodic resync.
  */
 export class Poller {
   private timer: NodeJS.Timeout | undefined;
-  private since = new Date(0);
-  private readonly seen = new Map<string, number>();
+  private readonly cursors: { bookings: UpdatedAtCursor; holds: UpdatedAtCursor; waitlist: UpdatedAtCursor };
   private readonly snapshots = { sessions: new Map<string, string>(), overrides: new Map<string, string>() };
   private lastResync = Date.now();
   private stopped = false;
@@ -36,11 +65,16 @@ export class Poller {
     private readonly hooks: PollerHooks,
     private readonly intervalMs: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.cursors = {
+      bookings: new UpdatedAtCursor(models.Booking.collection),
+      holds: new UpdatedAtCursor(models.Hold.collection),
+      waitlist: new UpdatedAtCursor(models.Waitlist.collection),
+    };
+  }
 
   async start(): Promise<void> {
-    const latest = await this.models.Booking.findOne().sort({ updatedAt: -1 }).select({ updatedAt: 1 }).lean();
-    this.since = latest?.updatedAt ?? new Date(0);
+    await Promise.all(Object.values(this.cursors).map((cursor) => cursor.start()));
     await this.diff(this.models.Session.collection, this.snapshots.sessions);
     await this.diff(this.models.SessionOverride.collection, this.snapshots.overrides);
     this.schedule();
@@ -56,15 +90,10 @@ export class Poller {
   }
 
   private async poll(): Promise<void> {
-    const docs = await this.models.Booking.find({ updatedAt: { $gte: new Date(this.since.getTime() - OVERLAP_MS) } })
-      .sort({ updatedAt: 1 })
-      .limit(5_000)
-      .lean<(Doc & { updatedAt: Date })[]>();
-    const fresh = docs.filter((doc) => this.seen.get(String(doc._id)) !== doc.updatedAt.getTime());
-    for (const doc of fresh) this.seen.set(String(doc._id), doc.updatedAt.getTime());
-    if (docs.length > 0) this.since = docs.at(-1)!.updatedAt;
-    this.forgetOlderThan(this.since.getTime() - OVERLAP_MS * 2);
-    if (fresh.length > 0) await this.hooks.bookings(fresh.map((doc) => ({ operationType: 'update', documentKey: { _id: doc._id }, fullDocument: doc })));
+    for (const name of ['bookings', 'holds', 'waitlist'] as const) {
+      const events = await this.cursors[name].next();
+      if (events.length > 0) await this.hooks[name](events);
+    }
 
     const sessions = await this.diff(this.models.Session.collection, this.snapshots.sessions);
     if (sessions.length > 0) await this.hooks.sessions(sessions);
@@ -74,10 +103,6 @@ export class Poller {
       this.lastResync = Date.now();
       this.hooks.resync('polling mode: periodic resync for deleted bookings');
     }
-  }
-
-  private forgetOlderThan(ms: number): void {
-    for (const [id, at] of this.seen) if (at < ms) this.seen.delete(id);
   }
 
   /** Compares a whole (small) collection with its last copy; returns insert/update/delete events. */

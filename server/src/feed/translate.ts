@@ -113,8 +113,10 @@ export async function translateHolds(events: FeedEvent[], waitlist: WaitlistLook
     if (!hold || !key) continue;
     const owner = { userId: hold.userId, sessionId: key.sessionId, date: key.date };
     work.push({ key, reason: 'hold', owner: { kind: 'hold', ...owner, hold } });
-    // A waitlist offer is announced when its hold is written: the entry was claimed just before.
-    const entry = event.operationType === 'insert' && hold.source === 'waitlist' ? await waitlist?.entryOfHold(hold.holdId) : undefined;
+    // A waitlist offer is announced when its hold is written (the entry was claimed just before):
+    // a hold never changed since (createdAt = updatedAt), as a stream's insert or a poll's first sight.
+    const fresh = doc!.createdAt instanceof Date && doc!.updatedAt instanceof Date && doc!.createdAt.getTime() === doc!.updatedAt.getTime();
+    const entry = fresh && hold.source === 'waitlist' && hold.status === 'active' ? await waitlist?.entryOfHold(hold.holdId) : undefined;
     if (entry) work.push({ key, reason: 'hold', owner: { kind: 'entry', ...owner, entry, position: null, hold } });
   }
   return { work };
