@@ -44,7 +44,9 @@ export function createTrpcHandler(services: ApiServices, logger: Logger, options
     // A refusal thrown here is every call's error: tRPC answers each in its shape and runs none.
     async createContext({ req, info }) {
       await admission.admit({ client: clientOf(req), type: info.type, calls: info.calls });
-      return createContext({ authorization: req.headers.authorization, connectionToken: info.connectionParams?.token });
+      // Only where EventSource forces it (it cannot set headers): a token in the URL lands in access logs.
+      const connectionToken = info.type === 'subscription' ? info.connectionParams?.token : undefined;
+      return createContext({ authorization: req.headers.authorization, connectionToken });
     },
     responseMeta: ({ errors }) => ({ headers: limitHeaders(errors) }),
     onError,

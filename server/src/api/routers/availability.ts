@@ -67,12 +67,30 @@ export const availabilityRouter = router({
     const { reads, events } = ctx.services;
     // A subscription's body runs after the middleware has returned, so its errors are mapped here.
     if (channel.kind === 'session') await reads.requireSession(channel.sessionId).catch((error: unknown) => Promise.reject(toApiError(error)));
-    yield* channelEvents({
-      rooms: deliveryRooms(channel),
-      lastEventId: input.lastEventId,
-      events,
-      snapshot: () => reads.snapshotOf(channel),
-      signal,
-    });
+    // The stream ends when its token expires, as a socket is dropped: a token must not outlive itself on SSE.
+    const expiry = untilExpiry(ctx.principal?.expiresAt, signal);
+    try {
+      yield* channelEvents({
+        rooms: deliveryRooms(channel),
+        lastEventId: input.lastEventId,
+        events,
+        snapshot: () => reads.snapshotOf(channel),
+        signal: expiry.signal,
+      });
+    } finally {
+      expiry.clear();
+    }
+    if (expiry.expired()) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the token expired; subscribe again with a fresh one' });
   }),
 });
+
+/** A signal that aborts with the request or when the token expires, whichever comes first. */
+function untilExpiry(expiresAt: number | undefined, request: AbortSignal | undefined) {
+  const timer = new AbortController();
+  const due = expiresAt === undefined ? undefined : setTimeout(() => timer.abort(), Math.max(0, Math.min(expiresAt * 1000 - Date.now(), 2_147_483_647)));
+  return {
+    signal: request ? AbortSignal.any([request, timer.signal]) : timer.signal,
+    expired: () => timer.signal.aborted,
+    clear: () => clearTimeout(due),
+  };
+}
