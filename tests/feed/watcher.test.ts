@@ -29,7 +29,7 @@ class ObservedTokens extends MemoryResumeTokens {
 async function watch(collectionName: string, options: { failOn?: string; storedToken?: unknown } = {}) {
   const collection = database.connection.db!.collection(collectionName);
   const lease = new LocalLease();
-  lease.start({ onAcquired: () => undefined });
+  lease.start({ onAcquired: () => undefined, onLost: () => undefined });
   const waiter = new Waiter();
   const tokens = new ObservedTokens(lease, () => waiter.wake());
   if (options.storedToken) await tokens.save(collectionName, options.storedToken);

@@ -10,6 +10,8 @@ import { Poller } from './poller.ts';
 import type { ResumeTokens } from './resume-tokens.ts';
 import { horizonOf, translateBookings, translateOverrides, translateSessions, type FeedEvent, type Translation } from './translate.ts';
 import { CollectionWatcher } from './watcher.ts';
+import { FeedLiveness, type FeedProgress } from './liveness.ts';
+import { within } from '../within.ts';
 
 export interface ChangeFeedOptions {
   models: Models;
@@ -29,6 +31,8 @@ export interface ChangeFeedOptions {
 
 /** Resyncs (a recompute of the whole horizon) run at most this often; one more is queued behind. */
 const RESYNC_MIN_INTERVAL_MS = 10_000;
+/** stop() waits this long for the last batch and a running resync (a MongoDB that does not answer holds them). */
+const STOP_WAIT_MS = 2_000;
 
 /**
  * Turns every write to the three collections into recomputes, on the one instance that holds the
@@ -45,6 +49,7 @@ export class ChangeFeed {
   private resyncTimer: NodeJS.Timeout | undefined;
   private resyncing: Promise<void> = Promise.resolve();
   private announceAllNext = false;
+  private readonly liveness: FeedLiveness;
 
   private readonly translate = {
     bookings: (events: FeedEvent[]) => translateBookings(events, this.options.bookingKeys),
@@ -55,6 +60,12 @@ export class ChangeFeed {
   constructor(private readonly options: ChangeFeedOptions) {
     this.mode = options.mode === 'poll' ? 'poll' : 'stream';
     this.coalescer = new Coalescer(options.coalesceMs, this.flush);
+    this.liveness = new FeedLiveness(
+      () => this.watchers.map((watcher) => watcher.progress()),
+      (reason) => void this.options.lease.giveUp(reason),
+      options.logger,
+      options.metrics,
+    );
   }
 
   start(): void {
@@ -78,6 +89,20 @@ export class ChangeFeed {
     return this.options.lease.isHeld();
   }
 
+  /**
+   * For /readyz: false while this instance leads and its feed has been stalled for
+   * STALLED_AFTER_MS (5 s) or more; followers are healthy. A stall of GIVE_UP_AFTER_MS (10 s)
+   * also gives up the lease (feed/liveness.ts).
+   */
+  healthy(): boolean {
+    return !this.leading || this.liveness.healthy();
+  }
+
+  /** The leader's feed now (all zero on a follower): longest stall, largest lag, per watcher. */
+  progress(): FeedProgress {
+    return this.liveness.progress();
+  }
+
   private readonly flush: Flush = async (groups) => {
     const { engine, lease, metrics } = this.options;
     for (const { reason, keys, bookings } of groups) {
@@ -98,6 +123,7 @@ export class ChangeFeed {
         new CollectionWatcher(models.Session.collection, this.options.tokens, this.hooks(this.translate.sessions), logger),
         new CollectionWatcher(models.SessionOverride.collection, this.options.tokens, this.hooks(this.translate.overrides), logger),
       ];
+      this.liveness.start();
       const started = await Promise.all(this.watchers.map((watcher) => watcher.start()));
       logger.info({ resumed: started.map((s, i) => `${this.watchers[i]!.name}:${s.resumed}`) }, 'change feed started');
       resumedAll = started.every((s) => s.resumed);
@@ -202,13 +228,16 @@ export class ChangeFeed {
     }
   }
 
+  /** Bounded: each watcher waits at most 2 s for its batch, and so does the poller here. */
   private async stepDown(): Promise<void> {
     this.generation += 1;
+    this.liveness.stop();
     const watchers = this.watchers;
     const poller = this.poller;
     this.watchers = [];
     this.poller = undefined;
-    await Promise.all([...watchers.map((watcher) => watcher.stop()), poller?.stop()]);
+    const polling = poller ? within(poller.stop(), STOP_WAIT_MS) : undefined;
+    await Promise.all([...watchers.map((watcher) => watcher.stop()), polling]);
   }
 
   /** Waits until every change seen so far has been recomputed and published (tests, shutdown). */
@@ -217,11 +246,17 @@ export class ChangeFeed {
     await this.resyncing;
   }
 
+  /**
+   * Bounded (a few seconds whatever MongoDB does): the last batch and a running resync get
+   * STOP_WAIT_MS to finish; whatever is still running then publishes nothing once the lease is released.
+   */
   async stop(): Promise<void> {
+    const { logger } = this.options;
     clearTimeout(this.resyncTimer);
     await this.stepDown();
-    await this.coalescer.idle().catch((error: unknown) => this.options.logger.warn({ err: error }, 'last batch not published'));
-    await this.resyncing;
+    const last = this.coalescer.idle().catch((error: unknown) => logger.warn({ err: error }, 'last batch not published'));
+    const finished = await within(Promise.all([last, this.resyncing]), STOP_WAIT_MS);
+    if (!finished.settled) logger.warn({ waitedMs: STOP_WAIT_MS }, 'stopping with a batch or resync still running; it publishes nothing once the lease is released');
     await this.options.lease.stop();
   }
 }
