@@ -31,7 +31,7 @@ export interface ChangeFeedOptions {
 
 /** Resyncs (a recompute of the whole horizon) run at most this often; one more is queued behind. */
 const RESYNC_MIN_INTERVAL_MS = 10_000;
-/** stop() waits this long for the last batch and a running resync (a MongoDB that does not answer holds them). */
+/** Stepping down or stopping waits at most this long, in all, for batches and a resync (a MongoDB that does not answer holds them). */
 const STOP_WAIT_MS = 2_000;
 
 /**
@@ -228,16 +228,16 @@ export class ChangeFeed {
     }
   }
 
-  /** Bounded: each watcher waits at most 2 s for its batch, and so does the poller here. */
-  private async stepDown(): Promise<void> {
+  /** Bounded: the watchers and the poller get `waitMs` to finish what they are doing. */
+  private async stepDown(waitMs = STOP_WAIT_MS): Promise<void> {
     this.generation += 1;
     this.liveness.stop();
     const watchers = this.watchers;
     const poller = this.poller;
     this.watchers = [];
     this.poller = undefined;
-    const polling = poller ? within(poller.stop(), STOP_WAIT_MS) : undefined;
-    await Promise.all([...watchers.map((watcher) => watcher.stop()), polling]);
+    const polling = poller ? within(poller.stop(), waitMs) : undefined;
+    await Promise.all([...watchers.map((watcher) => watcher.stop(waitMs)), polling]);
   }
 
   /** Waits until every change seen so far has been recomputed and published (tests, shutdown). */
@@ -247,15 +247,16 @@ export class ChangeFeed {
   }
 
   /**
-   * Bounded (a few seconds whatever MongoDB does): the last batch and a running resync get
-   * STOP_WAIT_MS to finish; whatever is still running then publishes nothing once the lease is released.
+   * Bounded whatever MongoDB does: the streams, the last batch and a running resync get
+   * STOP_WAIT_MS in all; whatever is still running then publishes nothing once the lease is released.
    */
   async stop(): Promise<void> {
     const { logger } = this.options;
+    const deadline = performance.now() + STOP_WAIT_MS;
     clearTimeout(this.resyncTimer);
     await this.stepDown();
     const last = this.coalescer.idle().catch((error: unknown) => logger.warn({ err: error }, 'last batch not published'));
-    const finished = await within(Promise.all([last, this.resyncing]), STOP_WAIT_MS);
+    const finished = await within(Promise.all([last, this.resyncing]), Math.max(0, deadline - performance.now()));
     if (!finished.settled) logger.warn({ waitedMs: STOP_WAIT_MS }, 'stopping with a batch or resync still running; it publishes nothing once the lease is released');
     await this.options.lease.stop();
   }

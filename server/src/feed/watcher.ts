@@ -262,8 +262,8 @@ export class CollectionWatcher {
     else this.logger.warn({ collection: this.name }, 'resume token store refused: not the leader');
   }
 
-  /** Bounded: waits for the running step (the batch being handled) at most STOP_WAIT_MS. */
-  async stop(): Promise<void> {
+  /** Bounded: waits for the running step (the batch being handled) at most `waitMs`. */
+  async stop(waitMs = STOP_WAIT_MS): Promise<void> {
     this.stopped = true;
     this.generation += 1;
     clearInterval(this.idleTimer);
@@ -271,10 +271,10 @@ export class CollectionWatcher {
     this.buffer = [];
     const old = this.stream;
     this.stream = undefined;
-    const done = await within(Promise.all([this.closeStream(old), this.steps]), STOP_WAIT_MS);
+    const done = await within(Promise.all([this.closeStream(old), this.steps]), waitMs);
     if (!done.settled) {
       // Once the lease is released its recompute publishes nothing, and its token store is refused.
-      this.logger.warn({ collection: this.name, waitedMs: STOP_WAIT_MS }, 'change stream watcher stopped with a batch still running');
+      this.logger.warn({ collection: this.name, waitedMs: waitMs }, 'change stream watcher stopped with a batch still running');
     }
   }
 
