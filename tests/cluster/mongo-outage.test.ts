@@ -4,6 +4,7 @@ import { addDays, todayIn } from '@slotcast/shared';
 import { startWireServer } from '../../server/src/devservices/wire-server.ts';
 import { withDatabase } from '../../server/src/devservices/services.ts';
 import { whenDone } from '../support/cleanup.ts';
+import { freezeProcess } from '../support/freeze.ts';
 import { unique } from '../support/names.ts';
 import { differences, truthOf } from '../support/truth.ts';
 import { isLeader, resyncingClient, startCluster, urlOf } from '../support/cluster.ts';
@@ -35,19 +36,16 @@ async function setUp() {
     // A batch waits this long before its recompute, so one is always on its way when MongoDB freezes.
     env: { COALESCE_MS: '250' },
   });
-  let frozen = false;
+  let unfreeze = () => undefined as void;
   // Registered last, so it runs first (vitest runs these in reverse): the cluster's cleanup needs MongoDB.
-  whenDone(() => {
-    if (frozen) process.kill(wire.pid, 'SIGCONT');
-  });
+  whenDone(() => unfreeze());
+  /** Both return when the signal has taken effect, with the time it did. */
   const freeze = () => {
-    process.kill(wire.pid, 'SIGSTOP');
-    frozen = true;
+    unfreeze = freezeProcess(wire.pid);
     return performance.now();
   };
   const thaw = () => {
-    process.kill(wire.pid, 'SIGCONT');
-    frozen = false;
+    unfreeze();
     return performance.now();
   };
 

@@ -8,6 +8,7 @@ import type { LogLine } from '../../server/src/devservices/hub-process.ts';
 import { whenDone } from '../support/cleanup.ts';
 import { unique } from '../support/names.ts';
 import { Waiter } from '../support/waiter.ts';
+import { freezeProcess } from '../support/freeze.ts';
 
 /** A pino logger whose lines the test can read and wait for. */
 function capturedLogger() {
@@ -37,17 +38,12 @@ describe('connectDatabase when MongoDB stops answering (SIGSTOP of the wire serv
   it('ping says false within a second, the outage and its end are logged once each, and close() is bounded', async () => {
     const wire = await startWireServer();
     whenDone(() => wire.stop());
-    let frozen = false;
+    let thaw = () => undefined as void;
     const freeze = () => {
-      process.kill(wire.pid, 'SIGSTOP');
-      frozen = true;
-    };
-    const thaw = () => {
-      process.kill(wire.pid, 'SIGCONT');
-      frozen = false;
+      thaw = freezeProcess(wire.pid);
     };
     // Registered after the wire server's cleanup, so it runs before it.
-    whenDone(() => frozen && thaw());
+    whenDone(() => thaw());
     const log = capturedLogger();
     const database = await connectDatabase(withDatabase(wire.uri, unique('ping')), { logger: log.logger });
     expect(await database.ping()).toBe(true);

@@ -43,8 +43,9 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
   }
   const health = outageLog(options.logger);
   const client = connection.getClient();
-  client.on('serverHeartbeatFailed', (event) => health.failed(event.failure.message));
-  client.on('serverHeartbeatSucceeded', () => health.answered());
+  // Per server: in a replica set one member may fail its heartbeats while the primary answers.
+  client.on('serverHeartbeatFailed', (event) => health.failed(event.connectionId, event.failure.message));
+  client.on('serverHeartbeatSucceeded', (event) => health.answered(event.connectionId));
 
   let pending: { sentAt: number; answer: Promise<boolean> } | undefined;
   const sendPing = (): Promise<boolean> => {
@@ -55,11 +56,11 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
       .ping()
       .then(
         () => {
-          health.answered();
+          health.answered(PING);
           return connection.readyState === 1;
         },
         (error: Error) => {
-          health.failed(error.message);
+          health.failed(PING, error.message);
           return false;
         },
       );
@@ -77,7 +78,7 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
       }
       const result = await within(pending.answer, PING_TIMEOUT_MS);
       if (result.settled) return result.value;
-      health.failed(`no answer to a ping in ${PING_TIMEOUT_MS} ms`);
+      health.failed(PING, `no answer to a ping in ${PING_TIMEOUT_MS} ms`);
       return false;
     },
     async close() {
@@ -94,19 +95,23 @@ function timeoutsNotIn(uri: string): Partial<typeof DRIVER_TIMEOUTS> {
   return Object.fromEntries(Object.entries(DRIVER_TIMEOUTS).filter(([key]) => !set.has(key.toLowerCase())));
 }
 
-/** Logs the first failure of an outage and the first answer after it, with how long it lasted. */
+/** The `server` of outages seen by pings (the database as this hub uses it), beside heartbeats' host:port. */
+const PING = 'ping';
+
+/** Logs the first failure of an outage and the first answer after it, with how long it lasted; per server. */
 function outageLog(logger: Logger | undefined) {
-  let downSince: number | undefined;
+  const downSince = new Map<string, number>();
   return {
-    failed(why: string) {
-      if (downSince !== undefined) return;
-      downSince = performance.now();
-      logger?.warn({ err: why }, 'MongoDB is not answering');
+    failed(server: string, why: string) {
+      if (downSince.has(server)) return;
+      downSince.set(server, performance.now());
+      logger?.warn({ server, err: why }, 'MongoDB is not answering');
     },
-    answered() {
-      if (downSince === undefined) return;
-      logger?.info({ outageMs: Math.round(performance.now() - downSince) }, 'MongoDB answers again');
-      downSince = undefined;
+    answered(server: string) {
+      const since = downSince.get(server);
+      if (since === undefined) return;
+      downSince.delete(server);
+      logger?.info({ server, outageMs: Math.round(performance.now() - since) }, 'MongoDB answers again');
     },
   };
 }
