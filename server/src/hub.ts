@@ -69,7 +69,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
   if (!config.MONGODB_URI) throw new Error('startHub needs MONGODB_URI; main.ts starts the embedded database');
   const seams = options.seams ?? {};
   const metrics = createMetrics(config.INSTANCE_ID);
-  const database = await connectDatabase(config.MONGODB_URI);
+  const database = await connectDatabase(config.MONGODB_URI, { logger });
   const services = createServices(config, logger);
   await services.events.ready();
 
@@ -144,7 +144,8 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     logger,
     { fast: seams.fastQueries, metrics, limits: apiLimits(config) },
   );
-  const isReady = async () => (await Promise.all([database.ping(), services.answers()])).every(Boolean);
+  // Not ready while this instance leads and its change feed is stalled (feed/liveness.ts).
+  const isReady = async () => (await Promise.all([database.ping(), services.answers()])).every(Boolean) && (feed?.healthy() ?? true);
   const handler = createHttpHandler({
     metrics,
     isReady,

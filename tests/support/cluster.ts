@@ -9,10 +9,13 @@ import { connect, subscribe, Received, type HubClientSocket } from './sockets.ts
 
 export const LEASE_MS = 1000;
 
-/** Hub processes sharing one MongoDB database and a redis-server of their own (so a test may restart it). */
-export async function startCluster(options: { env?: Record<string, string> } = {}) {
+/**
+ * Hub processes sharing one MongoDB database and a redis-server of their own (so a test may restart it).
+ * `mongoUri` (with a database name) points them at a MongoDB of the test's own, such as a wire server it may freeze.
+ */
+export async function startCluster(options: { env?: Record<string, string>; mongoUri?: string } = {}) {
   const redis: { server: RedisServer } = { server: await startRedisServer() };
-  const mongoUri = testDatabaseUri();
+  const mongoUri = options.mongoUri ?? testDatabaseUri();
   const database: Database = await connectDatabase(mongoUri);
   const prefix = unique('cluster');
   const hubs: HubProcess[] = [];
@@ -46,7 +49,7 @@ export async function startCluster(options: { env?: Record<string, string> } = {
     /** Every hub's warnings, errors and lease changes, for a failure message. */
     diagnostics() {
       return hubs
-        .flatMap((hub) => hub.logs.filter((l) => l.level >= 40 || /lease|feed|resync/.test(l.msg)).map((l) => `${hub.name} ${String(l.time)} ${l.msg} ${String(l.err ?? l.reason ?? '')}`.slice(0, 300)))
+        .flatMap((hub) => hub.logs.filter((l) => l.level >= 40 || /lease|feed|resync/.test(l.msg)).map((l) => `${hub.name} ${String(l.time)} ${l.msg} ${String((l.err as { message?: string } | undefined)?.message ?? l.err ?? l.reason ?? '')}`.slice(0, 300)))
         .sort((a, b) => a.split(' ')[1]!.localeCompare(b.split(' ')[1]!))
         .join('\n');
     },

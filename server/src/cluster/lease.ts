@@ -14,6 +14,13 @@ export interface Lease {
   readonly epoch: number;
   /** Sets `key` only if this holder's epoch is still current; false when fenced off. */
   fencedSet(key: string, value: string): Promise<boolean>;
+  /**
+   * Lets go of a held lease because this holder cannot do the leader's work (its change feed is
+   * stalled): `onLost` is called, and another instance may take over. Redis: the lease is released
+   * and this instance does not try to take it again for two TTLs, so another one gets it first.
+   * Single instance: there is no other, so the feed is restarted (`onLost`, then `onAcquired`).
+   */
+  giveUp(reason: string): Promise<void>;
   /** Stops renewing and releases the lease if held. */
   stop(): Promise<void>;
 }
@@ -22,12 +29,18 @@ export interface Lease {
 export class LocalLease implements Lease {
   readonly epoch = 1;
   private running = false;
-  private onLost: ((reason: string) => void) | undefined;
+  private handlers: { onAcquired(epoch: number): void; onLost(reason: string): void } | undefined;
 
   start(handlers: { onAcquired(epoch: number): void; onLost(reason: string): void }): void {
     this.running = true;
-    this.onLost = handlers.onLost;
+    this.handlers = handlers;
     handlers.onAcquired(this.epoch);
+  }
+
+  async giveUp(reason: string): Promise<void> {
+    if (!this.running) return;
+    this.handlers?.onLost(reason);
+    this.handlers?.onAcquired(this.epoch);
   }
 
   isHeld(): boolean {
@@ -43,7 +56,7 @@ export class LocalLease implements Lease {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.onLost?.('stopping');
+    this.handlers?.onLost('stopping');
   }
 }
 
@@ -79,6 +92,8 @@ export class RedisLease implements Lease {
   private timer: NodeJS.Timeout | undefined;
   private handlers: { onAcquired(epoch: number): void; onLost(reason: string): void } | undefined;
   private stopped = false;
+  /** After giving up: no acquisition before this (monotonic ms), so another instance takes over. */
+  private holdOffUntil = -Infinity;
 
   constructor(
     private readonly redis: Redis,
@@ -110,7 +125,7 @@ export class RedisLease implements Lease {
         const renewed = await this.redis.eval(RENEW, 1, this.keys.leader, this.token, this.ttlMs);
         if (renewed === 1) this.confirmedAt = startedAt;
         else this.lose('another instance holds the lease');
-      } else {
+      } else if (startedAt >= this.holdOffUntil) {
         const epoch = Number(await this.redis.eval(ACQUIRE, 2, this.keys.leader, this.keys.leaderEpoch, this.holder, this.ttlMs));
         if (epoch > 0 && !this.stopped) {
           this.epoch = epoch;
@@ -134,6 +149,20 @@ export class RedisLease implements Lease {
     this.handlers?.onLost(reason);
   }
 
+  async giveUp(reason: string): Promise<void> {
+    if (this.epoch === 0) return;
+    const token = this.token;
+    this.holdOffUntil = now() + 2 * this.ttlMs;
+    this.lose(`gave up: ${reason}`);
+    await this.release(token);
+  }
+
+  private async release(token: string): Promise<void> {
+    await this.redis.eval(RELEASE, 1, this.keys.leader, token).catch((error: unknown) => {
+      this.logger.warn({ err: (error as Error).message }, 'could not release the lease; it expires by itself');
+    });
+  }
+
   async fencedSet(key: string, value: string): Promise<boolean> {
     if (!this.isHeld()) return false;
     return (await this.redis.eval(FENCED_SET, 2, this.keys.leader, key, this.token, value)) === 1;
@@ -145,9 +174,7 @@ export class RedisLease implements Lease {
     if (this.epoch > 0) {
       const token = this.token;
       this.lose('stopping');
-      await this.redis.eval(RELEASE, 1, this.keys.leader, token).catch((error: unknown) => {
-        this.logger.warn({ err: (error as Error).message }, 'could not release the lease; it expires by itself');
-      });
+      await this.release(token);
     }
   }
 }

@@ -10,6 +10,8 @@ import { Poller } from './poller.ts';
 import type { ResumeTokens } from './resume-tokens.ts';
 import { horizonOf, translateBookings, translateHolds, translateOverrides, translateSessions, translateWaitlist, type WaitlistLookups, type FeedEvent, type Translation } from './translate.ts';
 import { CollectionWatcher } from './watcher.ts';
+import { FeedLiveness, type FeedProgress } from './liveness.ts';
+import { within } from '../within.ts';
 
 export interface ChangeFeedOptions {
   models: Models;
@@ -31,6 +33,8 @@ export interface ChangeFeedOptions {
 
 /** Resyncs (a recompute of the whole horizon) run at most this often; one more is queued behind. */
 const RESYNC_MIN_INTERVAL_MS = 10_000;
+/** Stepping down or stopping waits at most this long, in all, for batches and a resync (a MongoDB that does not answer holds them). */
+const STOP_WAIT_MS = 2_000;
 
 /**
  * Turns every write to the three collections into recomputes, on the one instance that holds the
@@ -47,6 +51,7 @@ export class ChangeFeed {
   private resyncTimer: NodeJS.Timeout | undefined;
   private resyncing: Promise<void> = Promise.resolve();
   private announceAllNext = false;
+  private readonly liveness: FeedLiveness;
 
   private readonly translate = {
     bookings: (events: FeedEvent[]) => translateBookings(events, this.options.bookingKeys),
@@ -59,6 +64,12 @@ export class ChangeFeed {
   constructor(private readonly options: ChangeFeedOptions) {
     this.mode = options.mode === 'poll' ? 'poll' : 'stream';
     this.coalescer = new Coalescer(options.coalesceMs, this.flush);
+    this.liveness = new FeedLiveness(
+      () => this.watchers.map((watcher) => watcher.progress()),
+      (reason) => void this.options.lease.giveUp(reason),
+      options.logger,
+      options.metrics,
+    );
   }
 
   start(): void {
@@ -76,6 +87,20 @@ export class ChangeFeed {
         void this.stepDown();
       },
     });
+  }
+
+  /**
+   * For /readyz: false while this instance leads and its feed has been stalled for
+   * STALLED_AFTER_MS (5 s) or more; followers are healthy. A stall of GIVE_UP_AFTER_MS (10 s)
+   * also gives up the lease (feed/liveness.ts).
+   */
+  healthy(): boolean {
+    return !this.options.lease.isHeld() || this.liveness.healthy();
+  }
+
+  /** The leader's feed now (all zero on a follower): longest stall, largest lag, per watcher. */
+  progress(): FeedProgress {
+    return this.liveness.progress();
   }
 
   private readonly flush: Flush = async (groups) => {
@@ -101,6 +126,7 @@ export class ChangeFeed {
         new CollectionWatcher(models.Hold.collection, this.options.resumeTokens, this.hooks(this.translate.holds), logger),
         new CollectionWatcher(models.Waitlist.collection, this.options.resumeTokens, this.hooks(this.translate.waitlist), logger),
       ];
+      this.liveness.start();
       const started = await Promise.all(this.watchers.map((watcher) => watcher.start()));
       logger.info({ resumed: started.map((s, i) => `${this.watchers[i]!.name}:${s.resumed}`) }, 'change feed started');
       resumedAll = started.every((s) => s.resumed);
@@ -207,13 +233,16 @@ export class ChangeFeed {
     }
   }
 
-  private async stepDown(): Promise<void> {
+  /** Bounded: the watchers and the poller get `waitMs` to finish what they are doing. */
+  private async stepDown(waitMs = STOP_WAIT_MS): Promise<void> {
     this.generation += 1;
+    this.liveness.stop();
     const watchers = this.watchers;
     const poller = this.poller;
     this.watchers = [];
     this.poller = undefined;
-    await Promise.all([...watchers.map((watcher) => watcher.stop()), poller?.stop()]);
+    const polling = poller ? within(poller.stop(), waitMs) : undefined;
+    await Promise.all([...watchers.map((watcher) => watcher.stop(waitMs)), polling]);
   }
 
   /** Waits until every change seen so far has been recomputed and published (tests, shutdown). */
@@ -222,11 +251,18 @@ export class ChangeFeed {
     await this.resyncing;
   }
 
+  /**
+   * Bounded whatever MongoDB does: the streams, the last batch and a running resync get
+   * STOP_WAIT_MS in all; whatever is still running then publishes nothing once the lease is released.
+   */
   async stop(): Promise<void> {
+    const { logger } = this.options;
+    const deadline = performance.now() + STOP_WAIT_MS;
     clearTimeout(this.resyncTimer);
     await this.stepDown();
-    await this.coalescer.idle().catch((error: unknown) => this.options.logger.warn({ err: error }, 'last batch not published'));
-    await this.resyncing;
+    const last = this.coalescer.idle().catch((error: unknown) => logger.warn({ err: error }, 'last batch not published'));
+    const finished = await within(Promise.all([last, this.resyncing]), Math.max(0, deadline - performance.now()));
+    if (!finished.settled) logger.warn({ waitedMs: STOP_WAIT_MS }, 'stopping with a batch or resync still running; it publishes nothing once the lease is released');
     await this.options.lease.stop();
   }
 }

@@ -1,16 +1,9 @@
 import { mongo, type Collection } from 'mongoose';
 import type { Logger } from '../observability/logger.ts';
+import { cancellableDelay, within } from '../within.ts';
 import type { ResumeTokens } from './resume-tokens.ts';
 import type { FeedEvent } from './translate.ts';
-
-/** Server errors after which a stored token cannot be used: start from now and resync instead. */
-const TOKEN_UNUSABLE = new Set([
-  286, // ChangeStreamHistoryLost
-  280, // ChangeStreamFatalError
-  260, // InvalidResumeToken
-]);
-/** The deployment has no change streams (a standalone mongod). */
-export const CHANGE_STREAMS_UNSUPPORTED = new Set([40573, 40324]);
+import { classifyStreamError, pauseAfterEmptyPull, pullWithWatchdog, type StreamFailure } from './change-stream.ts';
 
 export interface WatcherHooks {
   /** Handles events in order; the token is stored only after this resolves. */
@@ -21,32 +14,72 @@ export interface WatcherHooks {
   unsupported(error: Error): void;
 }
 
+/** How one watcher is doing, for the feed's liveness check (feed/liveness.ts). */
+export interface WatcherProgress {
+  collection: string;
+  /** Milliseconds without progress while something is outstanding (0 when all is handled and the stream answers). */
+  stalledMs: number;
+  /** Seconds between now and MongoDB's clusterTime of the oldest event received but not yet handled (0 when none). */
+  lagSeconds: number;
+}
+
 /** How long a quiet stream waits before storing its newest post-batch token anyway. */
 const IDLE_SAVE_MS = 5_000;
 /**
- * The pause after an empty batch, on servers that answer getMore at once instead of waiting for
- * data (mongo-java-server; a replica set waits up to maxAwaitTimeMS, so the pause hardly ever
- * comes). It bounds the delivery latency it adds: short while writes are arriving, longer when
- * the collection has been quiet for a while, to spare the idle CPU.
+ * Pause before reopening after a failure, doubling per failure in a row. Short: while MongoDB is
+ * away each attempt already waits in server selection, and the first one after it is back should
+ * come soon (sockets converge within seconds of MongoDB's return).
  */
-const EMPTY_BATCH_PAUSE = { activeMs: 2, quietMs: 20, activeForMs: 2_000 };
-/** Far beyond maxAwaitTimeMS (500 ms): a pull still open after this is stuck. */
-const PULL_WATCHDOG_MS = 15_000;
+const REOPEN_BACKOFF = { firstMs: 250, maxMs: 2_000 };
+/** stop() waits this long for the batch being handled (a MongoDB that does not answer holds it). */
+const STOP_WAIT_MS = 2_000;
+
+/** An event received and not yet handled; clusterSeconds is MongoDB's clusterTime of it (the oplog's clock). */
+type Pulled = { event: FeedEvent; token: unknown; receivedAt: number; clusterSeconds: number | undefined };
+
+/** Where a reopened stream starts: the stored token, or now (then the caller resyncs). */
+type Reopen = { from: 'stored'; delayMs: number } | { from: 'now'; lost: string };
+
+const now = () => performance.now();
 
 /**
  * Follows one collection's change stream from its stored token. Events are handed on in order,
  * in batches of what arrived together; the resume token (the post-batch token once a batch is
  * drained) is stored after each batch is handled, and when idle.
+ *
+ * Ordering: everything that must happen in sequence (handling a batch, storing the idle token,
+ * reopening the stream) is a step on one queue, `steps`. A step never awaits the queue; it may
+ * only append to it. When a batch fails, it drops its stream and appends the reopen, which runs
+ * right after it. Each stream has a generation; dropping one bumps it, and whatever the old stream
+ * still delivers or queued is ignored by the generation check, never waited for.
  */
 export class CollectionWatcher {
+  private generation = 0;
   private stream: mongo.ChangeStream | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private buffer: { event: FeedEvent; token: unknown }[] = [];
+  private steps: Promise<void> = Promise.resolve();
+  private buffer: Pulled[] = [];
+  private inFlight: Pulled[] = [];
   private scheduled = false;
   private stopped = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private savedToken: string | undefined;
   private lastEventAt = -Infinity;
+  /** Last time a stream answered a pull (an event or "nothing new"), or the watcher started. */
+  private answeredAt = now();
+  private handledAt = now();
+  private failuresInARow = 0;
+  /** Per stream: whether it used a stored token, answered yet, and its post-batch token at the last empty pull. */
+  private opened = { resumed: false, answered: false };
+  private quiet: { token: unknown; pulled: number } | undefined;
+  private pulled = 0;
+  private handled = 0;
+  /** Ends the backoff pause before a reopen early (on stop). */
+  private cancelPause: (() => void) | undefined;
+  /**
+   * Why a resync is owed (the stream restarted from now). It is asked for once a stream has
+   * answered, so the resync reads MongoDB after the stream's start and no write falls between them.
+   */
+  private owedResync: string | undefined;
 
   constructor(
     private readonly collection: Collection,
@@ -61,13 +94,25 @@ export class CollectionWatcher {
 
   /** Opens the stream; resolves with whether a stored token was used. */
   async start(): Promise<{ resumed: boolean }> {
+    this.answeredAt = now();
     const token = await this.loadToken();
-    this.open(token);
+    this.open(token, this.generation);
+    this.idleTimer = setInterval(() => this.enqueue((generation) => this.saveIdle(generation)), IDLE_SAVE_MS);
+    this.idleTimer.unref();
     return { resumed: token !== undefined };
   }
 
-  private open(resumeAfter: unknown): void {
-    if (this.stopped) return;
+  /** Liveness: a pull that has not answered, or events not handled, count as stalled time. */
+  progress(at = now()): WatcherProgress {
+    if (this.stopped) return { collection: this.name, stalledMs: 0, lagSeconds: 0 };
+    const oldest = this.inFlight[0] ?? this.buffer[0];
+    const handleStall = oldest ? at - Math.max(oldest.receivedAt, this.handledAt) : 0;
+    const lag = oldest?.clusterSeconds === undefined ? 0 : Math.max(0, Date.now() / 1000 - oldest.clusterSeconds);
+    return { collection: this.name, stalledMs: Math.max(0, at - this.answeredAt, handleStall), lagSeconds: lag };
+  }
+
+  private open(resumeAfter: unknown, generation: number): void {
+    if (this.stopped || generation !== this.generation) return;
     const stream = this.collection.watch([], {
       fullDocument: 'updateLookup',
       fullDocumentBeforeChange: 'whenAvailable',
@@ -75,121 +120,138 @@ export class CollectionWatcher {
       ...(resumeAfter ? { resumeAfter } : {}),
     });
     this.stream = stream;
-    void this.pump(stream);
+    this.opened = { resumed: resumeAfter !== undefined, answered: false };
+    this.quiet = undefined;
+    this.pulled = 0;
+    this.handled = 0;
+    // answeredAt is not reset: opening a stream is not progress, its first answer is.
+    void this.pump(stream, generation);
   }
 
-  /**
-   * Pulls events one by one. After an empty batch it pauses: a replica set only answers empty
-   * after maxAwaitTimeMS, but mongo-java-server answers at once, and without the pause the
-   * driver would ask again in a tight loop (about a core of CPU for an idle stream).
-   */
-  private async pump(stream: mongo.ChangeStream): Promise<void> {
-    while (!this.stopped && this.stream === stream) {
-      let event: (FeedEvent & { operationType: string }) | null;
+  /** Pulls events one by one (pausing briefly after an empty pull, see pauseAfterEmptyPull). */
+  private async pump(stream: mongo.ChangeStream, generation: number): Promise<void> {
+    while (generation === this.generation && !this.stopped) {
+      let event: (FeedEvent & { operationType: string; clusterTime?: mongo.Timestamp }) | null;
       try {
-        event = await this.pull(stream);
+        event = await pullWithWatchdog(stream);
       } catch (error) {
-        if (this.stream === stream) this.failed(error as Error & { code?: number });
+        this.failed(error as Error, generation);
         return;
       }
-      if (this.stream !== stream) return;
+      if (generation !== this.generation) return;
+      this.answeredAt = now();
+      this.opened.answered = true;
+      this.failuresInARow = 0;
+      if (this.owedResync) {
+        this.hooks.lostHistory(this.owedResync);
+        this.owedResync = undefined;
+      }
       if (!event) {
-        const active = performance.now() - this.lastEventAt < EMPTY_BATCH_PAUSE.activeForMs;
-        await new Promise((resolve) => setTimeout(resolve, active ? EMPTY_BATCH_PAUSE.activeMs : EMPTY_BATCH_PAUSE.quietMs));
+        this.quiet = { token: stream.resumeToken, pulled: this.pulled };
+        await pauseAfterEmptyPull(now() - this.lastEventAt);
         continue;
       }
-      this.lastEventAt = performance.now();
+      this.lastEventAt = now();
       if (event.operationType === 'invalidate' || event.operationType === 'drop' || event.operationType === 'rename') {
-        void this.restart(undefined, `stream ${event.operationType}`);
+        this.drop(generation, { from: 'now', lost: `stream ${event.operationType}` });
         return;
       }
-      this.buffer.push({ event, token: stream.resumeToken });
-      this.schedule();
+      this.pulled += 1;
+      this.buffer.push({ event, token: stream.resumeToken, receivedAt: this.lastEventAt, clusterSeconds: event.clusterTime?.t });
+      this.schedule(generation);
     }
   }
 
-  /**
-   * One tryNext, with a watchdog: a pull should end within maxAwaitTimeMS, and one that has not
-   * ended long after is treated as a failed stream (reopened from the stored token), so a stuck
-   * cursor cannot silently stop the feed.
-   */
-  private async pull(stream: mongo.ChangeStream): Promise<(FeedEvent & { operationType: string }) | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const watchdog = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer from the change stream in ${PULL_WATCHDOG_MS} ms`)), PULL_WATCHDOG_MS);
-    });
-    const next = stream.tryNext() as Promise<(FeedEvent & { operationType: string }) | null>;
-    // If the watchdog wins, the abandoned pull may still fail later; that is expected.
-    next.catch(() => null);
-    try {
-      return await Promise.race([next, watchdog]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private failed(error: Error & { code?: number }): void {
-    if (this.stopped) return;
-    if (CHANGE_STREAMS_UNSUPPORTED.has(error.code ?? 0)) {
+  private failed(error: Error, generation: number): void {
+    if (generation !== this.generation || this.stopped) return;
+    const kind: StreamFailure = classifyStreamError(error, this.opened);
+    if (kind === 'unsupported') {
+      this.generation += 1;
       this.hooks.unsupported(error);
       return;
     }
-    const unusable = TOKEN_UNUSABLE.has(error.code ?? 0) || /resume/i.test(error.message);
-    this.logger.warn({ collection: this.name, err: error.message, code: error.code }, 'change stream failed; reopening');
-    void this.restart(unusable ? undefined : 'stored', unusable ? `resume failed: ${error.message}` : undefined);
+    this.logger.warn({ collection: this.name, err: error.message, code: (error as { code?: unknown }).code, kind }, 'change stream failed; reopening');
+    if (kind === 'token-unusable') this.drop(generation, { from: 'now', lost: `resume failed: ${error.message}` });
+    else this.drop(generation, { from: 'stored', delayMs: this.backoff() });
   }
 
-  /** Reopens from the stored token ('stored') or from now (undefined, followed by a resync). */
-  private async restart(from: 'stored' | undefined, lostReason: string | undefined): Promise<void> {
+  /** Drops the current stream (its events and queued batches with it) and queues the reopen behind whatever step is running. */
+  private drop(generation: number, next: Reopen): void {
+    if (generation !== this.generation || this.stopped) return;
+    const mine = ++this.generation;
     const old = this.stream;
     this.stream = undefined;
-    await this.closeStream(old);
-    await this.chain;
-    if (this.stopped) return;
-    if (lostReason) {
-      this.logger.warn({ collection: this.name, reason: lostReason }, 'change stream history lost; reopening from now and resyncing');
-      await this.clearToken();
-      this.hooks.lostHistory(`${this.name}: ${lostReason}`);
-      this.open(undefined);
-      return;
-    }
-    const token = from === 'stored' ? await this.loadToken() : undefined;
-    setTimeout(() => this.open(token), 500);
+    this.buffer = [];
+    void this.closeStream(old);
+    this.enqueue(() => this.reopen(mine, next));
   }
 
-  private schedule(): void {
+  private async reopen(generation: number, next: Reopen): Promise<void> {
+    const current = () => generation === this.generation && !this.stopped;
+    if (!current()) return;
+    if (next.from === 'now') {
+      this.logger.warn({ collection: this.name, reason: next.lost }, 'change stream history lost; reopening from now and resyncing');
+      await this.clearToken();
+      this.owedResync = `${this.name}: ${next.lost}`;
+      this.open(undefined, generation);
+      return;
+    }
+    const pause = cancellableDelay(next.delayMs);
+    this.cancelPause = pause.cancel;
+    await pause.done;
+    if (!current()) return;
+    const token = await this.loadToken();
+    // Reopening from now would skip whatever was written since the last handled batch: the resync covers it.
+    if (token === undefined) this.owedResync ??= `${this.name}: no stored token to reopen from`;
+    if (current()) this.open(token, generation);
+  }
+
+  private backoff(): number {
+    return Math.min(REOPEN_BACKOFF.maxMs, REOPEN_BACKOFF.firstMs * 2 ** this.failuresInARow++);
+  }
+
+  /** Appends a step for the current generation; steps run one at a time, in order, and never reject. */
+  private enqueue(step: (generation: number) => Promise<void>): void {
+    const generation = this.generation;
+    this.steps = this.steps.then(() =>
+      step(generation).catch((error: unknown) => this.logger.error({ collection: this.name, err: error }, 'change stream step failed')),
+    );
+  }
+
+  private schedule(generation: number): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
+      if (generation !== this.generation) return;
       const batch = this.buffer;
       this.buffer = [];
-      if (batch.length === 0) return;
-      this.chain = this.chain.then(() => this.process(batch));
+      if (batch.length > 0) this.enqueue(() => this.handleBatch(batch, generation));
     });
   }
 
-  private async process(batch: { event: FeedEvent; token: unknown }[]): Promise<void> {
-    if (this.stopped) return;
+  private async handleBatch(batch: Pulled[], generation: number): Promise<void> {
+    if (generation !== this.generation || this.stopped) return;
+    this.inFlight = batch;
     try {
       await this.hooks.handle(batch.map((item) => item.event));
       await this.save(batch.at(-1)!.token);
+      this.handled += batch.length;
+      this.handledAt = now();
+      this.failuresInARow = 0;
     } catch (error) {
-      // Not stored: a later leader (or this one, reopening) replays from the last stored token.
-      this.logger.error({ collection: this.name, err: error }, 'change batch failed; reopening from the stored token');
-      await this.restart('stored', undefined);
-      return;
+      // Not stored: this watcher (reopening from the stored token) or the next leader replays the batch.
+      this.logger.error({ collection: this.name, err: error, events: batch.length }, 'change batch failed; reopening from the stored token');
+      this.drop(generation, { from: 'stored', delayMs: this.backoff() });
+    } finally {
+      this.inFlight = [];
     }
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => void this.saveIdle(), IDLE_SAVE_MS);
   }
 
-  private async saveIdle(): Promise<void> {
-    if (this.stopped || this.buffer.length > 0) return;
-    await this.chain;
-    const token = this.stream?.resumeToken;
-    if (token) await this.save(token).catch((error: unknown) => this.logger.warn({ err: error }, 'idle token store failed'));
-    this.idleTimer = setTimeout(() => void this.saveIdle(), IDLE_SAVE_MS);
+  /** The post-batch token of the last empty pull, once every event pulled before it was handled. */
+  private async saveIdle(generation: number): Promise<void> {
+    if (generation !== this.generation || this.stopped || !this.quiet || this.quiet.pulled !== this.handled) return;
+    await this.save(this.quiet.token).catch((error: unknown) => this.logger.warn({ err: error }, 'idle token store failed'));
   }
 
   private async save(token: unknown): Promise<void> {
@@ -200,11 +262,20 @@ export class CollectionWatcher {
     else this.logger.warn({ collection: this.name }, 'resume token store refused: not the leader');
   }
 
-  async stop(): Promise<void> {
+  /** Bounded: waits for the running step (the batch being handled) at most `waitMs`. */
+  async stop(waitMs = STOP_WAIT_MS): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.idleTimer);
-    await this.closeStream(this.stream);
-    await this.chain;
+    this.generation += 1;
+    clearInterval(this.idleTimer);
+    this.cancelPause?.();
+    this.buffer = [];
+    const old = this.stream;
+    this.stream = undefined;
+    const done = await within(Promise.all([this.closeStream(old), this.steps]), waitMs);
+    if (!done.settled) {
+      // Once the lease is released its recompute publishes nothing, and its token store is refused.
+      this.logger.warn({ collection: this.name, waitedMs: waitMs }, 'change stream watcher stopped with a batch still running');
+    }
   }
 
   /** A token left in place (refused, Redis away) costs the next start one failed resume, which clears it; this stream reopens from now either way. */

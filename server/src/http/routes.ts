@@ -1,17 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Metrics } from '../observability/metrics.ts';
+import { within } from '../within.ts';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export interface HttpRoutesOptions {
   metrics: Metrics;
-  /** True when every backing service answers. */
+  /** True when every backing service answers (and this instance's feed, if it leads, is not stalled). */
   isReady: () => Promise<boolean>;
   /** Mounted handlers by path prefix, such as /trpc; the longest matching prefix wins. */
   mounts: Record<string, RequestHandler>;
   /** Serves the demo page and its assets; `undefined` means 404. */
   page?: RequestHandler;
 }
+
+/**
+ * /readyz answers within a second whatever its checks do: a check still running after this counts
+ * as "not ready". Each check is bounded itself (the MongoDB ping at 500 ms); this is the backstop.
+ */
+const READY_TIMEOUT_MS = 900;
 
 function send(res: ServerResponse, code: number, body: string, type = 'application/json'): void {
   res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store' });
@@ -31,7 +38,8 @@ export function createHttpHandler(options: HttpRoutesOptions): RequestHandler {
       case '/healthz':
         return send(res, 200, '{"status":"ok"}');
       case '/readyz': {
-        const ready = await options.isReady();
+        const checked = await within(options.isReady(), READY_TIMEOUT_MS);
+        const ready = checked.settled && checked.value;
         options.metrics.ready.set(ready ? 1 : 0);
         return send(res, ready ? 200 : 503, JSON.stringify({ status: ready ? 'ready' : 'unavailable' }));
       }

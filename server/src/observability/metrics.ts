@@ -53,6 +53,21 @@ export function createMetrics(instanceId: string) {
       help: 'Recomputes of the whole horizon (after taking the lease, lost history, Redis recovery)',
       registers: [registry],
     }),
+    feedStalledSeconds: new Gauge({
+      name: 'slotcast_feed_stalled_seconds',
+      help: 'On the leader: seconds its change feed has gone without progress while it had work outstanding (events not yet published, or a stream that has not answered); 0 on other instances',
+      registers: [registry],
+    }),
+    feedLagSeconds: new Gauge({
+      name: 'slotcast_feed_lag_seconds',
+      help: "On the leader: age, by MongoDB's clusterTime, of the oldest change event received but not yet published; 0 when none is waiting",
+      registers: [registry],
+    }),
+    feedGiveUps: new Counter({
+      name: 'slotcast_feed_lease_give_ups_total',
+      help: 'Times this instance gave up the change-feed lease because its feed was stalled',
+      registers: [registry],
+    }),
     leader: new Gauge({
       name: 'slotcast_leader',
       help: '1 while this instance holds the change-feed lease',
