@@ -84,6 +84,10 @@ describe('holds', () => {
     expect(new Date(extended.expiresAt).getTime()).toBeGreaterThan(Date.now() + 3_590_000);
     expect(await refusal(alice.holds.extend.mutate({ holdId: hold.holdId, ttlSeconds: 3601 }))).toMatchObject({ code: 'BAD_REQUEST', fields: ['ttlSeconds'] });
     expect(await refusal(alice.holds.extend.mutate({ holdId: hold.holdId, ttlSeconds: 29 }))).toMatchObject({ code: 'BAD_REQUEST', fields: ['ttlSeconds'] });
+    // Refused calls keep no claim on their idempotency key: the same key works once places are back.
+    expect(await refusal(alice.holds.create.mutate({ sessionId: spin, date: '2027-03-02', quantity: 20, idempotencyKey: 'retry-me' }))).toMatchObject({ reason: 'INSUFFICIENT', available: 19 });
+    await alice.holds.release.mutate({ holdId: hold.holdId });
+    expect((await alice.holds.create.mutate({ sessionId: spin, date: '2027-03-02', quantity: 20, idempotencyKey: 'retry-me' })).hold.quantity).toBe(20);
   });
 
   it('returns a hold’s places at its expiry, without anyone calling, and tells the owner live', async () => {
@@ -160,6 +164,12 @@ describe('holds', () => {
     await t.hub.database.models.Booking.create({ sessionId: ids.swim, date, userId: 'walk-in', quantity: 1, status: 'confirmed' });
     await socket.until('the oversold key', (r) => r.get(swim, date)?.overbooked === true);
     expect(socket.get(swim, date)).toMatchObject({ available: 0, status: 'full', overbooked: true });
+    // Full when the hold was taken, then oversold: each said with an alert.
+    await socket.until('two no_availability alerts', (r) => r.alerts.filter((a) => a.type === 'no_availability' && a.date === date).length === 2);
+    // A booking with a quantity below 1 (a writer's mistake) gives no place back.
+    await t.hub.database.models.Booking.collection.insertOne({ sessionId: ids.swim, date, userId: 'typo', quantity: -3, status: 'confirmed', createdAt: new Date(), updatedAt: new Date() });
+    await t.hub.feed!.idle();
+    expect(await alice.availability.bySession.query({ sessionId: swim, date })).toMatchObject({ booked: 1, overbooked: true });
     expect(await refusal(bob.holds.create.mutate({ sessionId: swim, date, quantity: 1 }))).toMatchObject({ reason: 'INSUFFICIENT', available: 0 });
   });
 

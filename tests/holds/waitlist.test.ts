@@ -107,6 +107,7 @@ describe('the waitlist', () => {
     const key = await twoPlaces();
     const { entry } = await user('dave').client.waitlist.join.mutate({ ...key, quantity: 1 });
     expect(entry.status).toBe('offered'); // places were free: offered at once
+    expect(await refusal(user('dave').client.holds.extend.mutate({ holdId: entry.holdId!, ttlSeconds: 3600 }))).toMatchObject({ code: 'BAD_REQUEST' });
     expect(await refusal(user('eve').client.waitlist.leave.mutate({ entryId: entry.entryId }))).toMatchObject({ code: 'FORBIDDEN' });
     expect((await user('dave').client.waitlist.leave.mutate({ entryId: entry.entryId })).entry.status).toBe('left');
     expect(await refusal(user('dave').client.waitlist.leave.mutate({ entryId: entry.entryId }))).toMatchObject({ code: 'CONFLICT', reason: 'ENTRY_INACTIVE' });

@@ -49,8 +49,10 @@ export class AlertRules {
       const { before, next, recent } = candidate;
       const type = capacityAlertOf(next, lowRatio);
       const reopened = before !== undefined && before.capacity > 0 && before.available === 0 && next.capacity > 0 && next.available > 0;
+      // A key that was full and is now oversold (an outside writer) says so again: the guard never hides it.
+      const oversold = before !== undefined && !before.overbooked && next.overbooked && type === 'no_availability';
       return [
-        ...(type && (!before || capacityAlertOf(before, lowRatio) !== type) ? [alertOf(type, next)] : []),
+        ...(type && (!before || capacityAlertOf(before, lowRatio) !== type || oversold) ? [alertOf(type, next)] : []),
         ...(reopened ? [alertOf('places_available', next)] : []),
         ...(firstInWindow.has(candidate) ? [alertOf('high_demand', next, recent)] : []),
       ];

@@ -51,6 +51,8 @@ export class AvailabilityReader {
         $match: {
           date: { $gte: scope.from, $lte: scope.to },
           status: { $in: ACTIVE },
+          // A quantity below 1 (a writer's mistake) takes no place and must not give any back.
+          quantity: { $gte: 1 },
           ...(scope.sessionIds ? { sessionId: { $in: objectIds(scope.sessionIds) } } : {}),
         },
       },

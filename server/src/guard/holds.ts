@@ -102,6 +102,8 @@ export class Holds {
   async extend(principal: Principal, input: { holdId: string; ttlSeconds: number }): Promise<{ hold: Hold }> {
     const ttl = this.ttlOf(input.ttlSeconds);
     const current = await this.own(principal, input.holdId);
+    // An offer's time is the waitlist's to give (WAITLIST_OFFER_SECONDS): the next entry is waiting for it.
+    if (current.source === 'waitlist') throw new InputError('holdId', 'a waitlist offer cannot be extended; confirm or release it');
     const now = new Date();
     const doc = await updateIf<HoldDoc>(
       this.parts.models.Hold,

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import type { Models } from '../db/models.ts';
 import { GuardError } from './errors.ts';
-import { GUARD_REASON, type GuardReason } from '@slotcast/shared';
+import { GUARD_REASON } from '@slotcast/shared';
 
 /** How long a key returns its first result. */
 const KEEP_MS = 24 * 3600_000;
@@ -11,16 +11,11 @@ const POLL_MS = 20;
 
 const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
-interface StoredError {
-  reason: GuardReason;
-  message: string;
-  available?: number;
-}
-
 /**
  * Runs a guarded write once per (user, procedure, key) for 24 hours. The serialization point is
  * the unique `_id` of the key's document: of calls racing on any instances, exactly one inserts
- * it and runs; the others wait for its stored result (or refusal) and return that. The id of what
+ * it and runs; the others wait for its stored result and return that. A refused call (not enough
+ * places, say) stores nothing: it changed nothing, and the same key may be tried again later. The id of what
  * the first call makes is chosen before it runs and stored with the key.
  */
 export class IdempotentCalls {
@@ -41,13 +36,9 @@ export class IdempotentCalls {
       await this.models.Idempotency.updateOne({ _id }, { $set: { result } });
       return result;
     } catch (error) {
-      if (error instanceof GuardError) {
-        const stored: StoredError = { reason: error.reason, message: error.message, ...(error.available === undefined ? {} : { available: error.available }) };
-        await this.models.Idempotency.updateOne({ _id }, { $set: { error: stored } });
-      } else {
-        // Not an answer (MongoDB away, say): the key is free again, so a retry runs the call.
-        await this.models.Idempotency.deleteOne({ _id }).catch(() => undefined);
-      }
+      // A refusal changed nothing, and an error is no answer (MongoDB away, say): either way the
+      // key is free again, so a retry (once places are back) runs the call.
+      await this.models.Idempotency.deleteOne({ _id }).catch(() => undefined);
       throw error;
     }
   }
@@ -62,10 +53,6 @@ export class IdempotentCalls {
         return this.run(scope, work);
       }
       if (doc.result !== undefined && doc.result !== null) return doc.result as T;
-      if (doc.error) {
-        const stored = doc.error as StoredError;
-        throw new GuardError(stored.reason, stored.message, stored.available);
-      }
       if (Date.now() > deadline) throw new GuardError(GUARD_REASON.IN_PROGRESS, 'a call with this idempotency key is still running; retry with the same key');
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

@@ -35,7 +35,7 @@ const OFFERS_PER_PASS = 100;
 export class Waitlist {
   constructor(private readonly parts: GuardParts & { offerSeconds: number; logger: Logger }) {}
 
-  async join(principal: Principal, input: { sessionId: string; date: string; quantity: number }): Promise<{ entry: WaitlistEntry; position: number }> {
+  async join(principal: Principal, input: { sessionId: string; date: string; quantity: number }): Promise<{ entry: WaitlistEntry; position: number | null }> {
     const { catalog, models, reads, truthOf, ledger } = this.parts;
     const key = { sessionId: input.sessionId, date: input.date };
     await requireBookable(catalog, truthOf, key, input.quantity, reads.today());
@@ -46,7 +46,7 @@ export class Waitlist {
     await ledger.reconcile([key], { create: true });
     await this.pass([key]);
     const now = (await models.Waitlist.findById(doc._id).lean())!;
-    return { entry: entryOf(now), position: (await this.positionOf(now)) ?? 1 };
+    return { entry: entryOf(now), position: await this.positionOf(now) };
   }
 
   async leave(principal: Principal, input: { entryId: string }): Promise<{ entry: WaitlistEntry }> {
