@@ -4,6 +4,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 import { NotFoundError } from '../availability/errors.ts';
 import { ForbiddenError, GuardError, InputError } from '../guard/errors.ts';
+import { unavailableService } from './unavailable.ts';
 import type { GuardReason } from '@slotcast/shared';
 import { hasRole } from '../auth/tokens.ts';
 import type { Context } from './context.ts';
@@ -87,6 +88,8 @@ export function toApiError(error: unknown): unknown {
   if (cause instanceof GuardError) return new TRPCError({ code: 'CONFLICT', message: cause.message, cause });
   if (cause instanceof ForbiddenError) return new TRPCError({ code: 'FORBIDDEN', message: cause.message, cause });
   if (cause instanceof InputError) return new TRPCError({ code: 'BAD_REQUEST', message: cause.message, cause });
+  const down = unavailableService(cause);
+  if (down) return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: `${down} is not answering; retry shortly`, cause });
   return error;
 }
 

@@ -77,6 +77,9 @@ export const availabilityRouter = router({
         snapshot: () => reads.snapshotOf(channel),
         signal: expiry.signal,
       });
+    } catch (error) {
+      // A subscription's body runs after the middleware has returned: its errors get their API codes here.
+      throw toApiError(error);
     } finally {
       expiry.clear();
     }
