@@ -85,7 +85,16 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     highDemandWindowMs: config.HIGH_DEMAND_WINDOW_MINUTES * 60_000,
   });
   const reads = new AvailabilityReads({ catalog, compute, cache, reader, alerts, timeZone: config.TIMEZONE, metrics });
-  const realtime = createRealtime({ server, reads, tokens, corsOrigins: config.CORS_ORIGINS, adapter: services.adapter, logger, metrics });
+  const realtime = createRealtime({
+    server,
+    reads,
+    tokens,
+    corsOrigins: config.CORS_ORIGINS,
+    adapter: services.adapter,
+    logger,
+    metrics,
+    maxQueuedBytes: config.SOCKET_MAX_QUEUED_BYTES,
+  });
   // Sockets first: the event log (for SSE resumes) is a Redis round trip they need not wait for.
   const broadcaster = routedBroadcaster((keys) => reader.holdersOf(keys), [(routed) => realtime.emit(routed), (routed) => services.events.append(routed)]);
   const writes = new AvailabilityWrites({

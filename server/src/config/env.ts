@@ -49,6 +49,8 @@ const envSchema = z.object({
   HOLD_TTL_SECONDS: integer(30, 86_400).default(600),
   /** The longest ttlSeconds a caller may ask for, on create and on extend. */
   HOLD_MAX_TTL_SECONDS: integer(30, 86_400).default(3600),
+  /** Bytes that may wait for one socket (Engine.IO's buffer and the WebSocket's); past it the socket is dropped and resubscribes fresh. */
+  SOCKET_MAX_QUEUED_BYTES: integer(16_384, 1_073_741_824).default(4 * 1024 * 1024),
   /** How long a waitlist offer (a hold with source waitlist) stays open. */
   WAITLIST_OFFER_SECONDS: integer(5, 86_400).default(300),
   TIMEZONE: z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as Europe/Paris' }).default('UTC'),

@@ -78,6 +78,16 @@ export function createMetrics(instanceId: string) {
       help: 'Connected Socket.IO clients on this instance',
       registers: [registry],
     }),
+    slowSocketDrops: new Counter({
+      name: 'slotcast_slow_socket_drops_total',
+      help: 'Sockets disconnected because more than SOCKET_MAX_QUEUED_BYTES waited for them (a client that stopped reading)',
+      registers: [registry],
+    }),
+    largestSocketQueue: new Gauge({
+      name: 'slotcast_socket_queue_max_bytes',
+      help: 'The most bytes queued for one socket of this instance at the last check',
+      registers: [registry],
+    }),
     emits: new Counter({
       name: 'slotcast_emits_total',
       help: 'Events emitted to Socket.IO rooms, by event',

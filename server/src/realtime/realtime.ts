@@ -10,6 +10,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { emitEvent } from './emit.ts';
 import { authenticate, tokenLifetime } from './handshake.ts';
 import { subscriptionHandlers } from './subscriptions.ts';
+import { dropSlowSockets } from './slow-sockets.ts';
 import type { HubNamespace, HubServer } from './types.ts';
 
 /** Socket.IO messages from clients are tiny; anything larger is refused by the transport. */
@@ -25,6 +26,8 @@ export interface RealtimeOptions {
   adapter?: Parameters<HubServer['adapter']>[0];
   logger: Logger;
   metrics: Metrics;
+  /** SOCKET_MAX_QUEUED_BYTES: what may wait for one socket before it is dropped. */
+  maxQueuedBytes: number;
 }
 
 export interface Realtime {
@@ -50,6 +53,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   const nsp: HubNamespace = io.of(AVAILABILITY_NAMESPACE);
   const handlers = subscriptionHandlers({ reads: options.reads, logger, metrics });
   const lifetime = tokenLifetime(options.tokens, logger);
+  const stopDropping = dropSlowSockets(nsp, options.maxQueuedBytes, metrics, logger);
 
   nsp.use(authenticate(options.tokens));
   nsp.on('connection', (socket) => {
@@ -83,6 +87,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       nsp.local.emit('resync', { reason });
     },
     async close() {
+      stopDropping();
       nsp.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
