@@ -3,7 +3,9 @@ import type { Config } from './config/env.ts';
 import type { Logger } from './observability/logger.ts';
 import type { AvailabilityStores } from './availability/store/ports.ts';
 import { memoryStores } from './availability/store/memory.ts';
-import { redisStores } from './availability/store/redis.ts';
+import { cacheTtlPolicy, redisStores } from './availability/store/redis.ts';
+import { horizonOf } from './feed/translate.ts';
+import { todayIn } from '@slotcast/shared';
 import { MemoryEventLog, type EventLog } from './broadcast/event-log.ts';
 import { RedisEventLog } from './broadcast/event-log-redis.ts';
 import { MemoryKeyIndex, RedisKeyIndex, type KeyIndex } from './feed/key-index.ts';
@@ -64,7 +66,7 @@ function redisServices(config: Config, url: string, logger: Logger): Services {
   const events = new RedisEventLog(commands, keys.events, logger);
   return {
     mode: 'multi-instance',
-    stores: redisStores(commands, keys, config.CACHE_TTL_SECONDS),
+    stores: redisStores(commands, keys, cacheTtlPolicy(config.CACHE_TTL_SECONDS, () => horizonOf(todayIn(config.TIMEZONE), config.FEED_HORIZON_DAYS))),
     events,
     lease,
     resumeTokens: new RedisResumeTokens(commands, lease, keys.resumeToken),

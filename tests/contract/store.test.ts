@@ -1,7 +1,8 @@
-import { afterAll, inject } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { memoryStores } from '../../server/src/availability/store/memory.ts';
-import { redisStores } from '../../server/src/availability/store/redis.ts';
+import { cacheTtlPolicy, redisStores } from '../../server/src/availability/store/redis.ts';
+import { sampleRow } from '../support/rows.ts';
 import type { AvailabilityStores } from '../../server/src/availability/store/ports.ts';
 import { redisKeys } from '../../server/src/cluster/keys.ts';
 import { unique } from '../support/names.ts';
@@ -23,7 +24,23 @@ storeContract('redis', async () => {
   const connect = () => {
     const redis = new Redis(inject('redisUrl'));
     connections.push(redis);
-    return redisStores(redis, keys, 60);
+    return redisStores(redis, keys, () => 60);
   };
   return { store: connect(), reopen: connect };
+});
+
+describe('the shared cache’s bound', () => {
+  it('keeps dates inside the feed’s horizon for CACHE_TTL_SECONDS and any other date five minutes at most', async () => {
+    const keys = redisKeys(unique('ttl'));
+    const redis = new Redis(inject('redisUrl'));
+    connections.push(redis);
+    const { cache } = redisStores(redis, keys, cacheTtlPolicy(3600, () => ({ from: '2026-12-01', to: '2026-12-31' })));
+    const inside = sampleRow(5, 1, { date: '2026-12-10' });
+    const outside = sampleRow(6, 1, { date: '2030-01-01' });
+    await cache.put([inside, outside]);
+    expect(await redis.ttl(keys.availability(inside))).toBeGreaterThan(3500);
+    const far = await redis.ttl(keys.availability(outside));
+    expect(far).toBeGreaterThan(0);
+    expect(far).toBeLessThanOrEqual(300);
+  });
 });

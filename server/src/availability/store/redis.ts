@@ -59,7 +59,8 @@ export class RedisSnapshotCache implements SnapshotCache {
   constructor(
     redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly ttlSeconds: number,
+    /** Seconds an entry lives: CACHE_TTL_SECONDS for dates people book, less for the rest (see `cacheTtlPolicy`). */
+    private readonly ttlOf: (key: Key) => number,
   ) {
     this.redis = scripted(redis);
   }
@@ -84,7 +85,7 @@ export class RedisSnapshotCache implements SnapshotCache {
     if (entries.length === 0) return [];
     const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
     for (const entry of entries) {
-      void pipeline.slotcastPutIfNewer(this.keys.availability(entry), entry.version, JSON.stringify(entry), this.ttlSeconds);
+      void pipeline.slotcastPutIfNewer(this.keys.availability(entry), entry.version, JSON.stringify(entry), this.ttlOf(entry));
     }
     return replies(await pipeline.exec()).map((written) => written === 1);
   }
@@ -138,10 +139,25 @@ export class RedisOnceMarks implements OnceMarks {
   }
 }
 
+/** Entries this far outside the feed's horizon live at most this long in the shared cache. */
+const OUTSIDE_HORIZON_TTL_SECONDS = 300;
+
+/**
+ * How long a cache entry lives: CACHE_TTL_SECONDS inside the horizon the feed keeps exact
+ * (yesterday to FEED_HORIZON_DAYS ahead), five minutes outside it. Whatever dates anyone asks for,
+ * what the shared Redis holds stays bounded by the horizon's keys plus five minutes of the rest.
+ */
+export function cacheTtlPolicy(cacheTtlSeconds: number, horizon: () => { from: string; to: string }): (key: Key) => number {
+  return (key) => {
+    const { from, to } = horizon();
+    return key.date >= from && key.date <= to ? cacheTtlSeconds : Math.min(cacheTtlSeconds, OUTSIDE_HORIZON_TTL_SECONDS);
+  };
+}
+
 /** Several instances' stores, all in one Redis. */
-export function redisStores(redis: Redis, keys: RedisKeys, cacheTtlSeconds: number): AvailabilityStores {
+export function redisStores(redis: Redis, keys: RedisKeys, ttlOf: (key: Key) => number): AvailabilityStores {
   return {
-    cache: new RedisSnapshotCache(redis, keys, cacheTtlSeconds),
+    cache: new RedisSnapshotCache(redis, keys, ttlOf),
     versions: new RedisVersionCounter(redis, keys.version),
     epoch: new RedisCatalogEpoch(redis, keys.catalogEpoch),
     marks: new RedisOnceMarks(redis, keys.once),
