@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { MemoryKeyIndex, RedisKeyIndex, type KeyIndex } from '../../server/src/feed/key-index.ts';
 import { unique } from '../support/names.ts';
+import { testRedis } from '../support/redis.ts';
 import { keyIndexContract } from './key-index.contract.ts';
 
 keyIndexContract('memory', async () => {
@@ -11,16 +11,7 @@ keyIndexContract('memory', async () => {
   return { index, reopen: (): KeyIndex => index };
 });
 
-const connections: Redis[] = [];
-afterAll(async () => {
-  await Promise.all(connections.map((redis) => redis.quit()));
-});
-
-const connect = () => {
-  const redis = new Redis(inject('redisUrl'));
-  connections.push(redis);
-  return redis;
-};
+const connect = testRedis;
 
 keyIndexContract('redis', async () => {
   const hash = unique('booking-keys');

@@ -1,9 +1,8 @@
-import { afterAll, inject } from 'vitest';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { redisKeys } from '../../server/src/cluster/keys.ts';
 import { LocalLease, RedisLease } from '../../server/src/cluster/lease.ts';
 import { unique } from '../support/names.ts';
+import { testRedis } from '../support/redis.ts';
 import { leaseContract, type SharedLeaseWorld } from './lease.contract.ts';
 
 // The local lease is one process's, held from start to stop, with nothing outside the process
@@ -14,16 +13,7 @@ leaseContract('local', () => ({
   key: (name) => name,
 }));
 
-const connections: Redis[] = [];
-afterAll(async () => {
-  await Promise.all(connections.map((redis) => redis.quit()));
-});
-
-const connect = () => {
-  const redis = new Redis(inject('redisUrl'));
-  connections.push(redis);
-  return redis;
-};
+const connect = testRedis;
 
 function redisWorld(): SharedLeaseWorld {
   const prefix = unique('lease');

@@ -1,4 +1,3 @@
-import { afterAll, inject } from 'vitest';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { redisKeys } from '../../server/src/cluster/keys.ts';
@@ -6,6 +5,7 @@ import { LocalLease, RedisLease } from '../../server/src/cluster/lease.ts';
 import { MemoryResumeTokens, RedisResumeTokens } from '../../server/src/feed/resume-tokens.ts';
 import { run } from '../support/lease.ts';
 import { unique } from '../support/names.ts';
+import { testRedis } from '../support/redis.ts';
 import { resumeTokensContract, type SharedTokensWorld } from './resume-tokens.contract.ts';
 
 // The memory tokens live in one process under its local lease: there is no next leader to
@@ -20,16 +20,7 @@ resumeTokensContract('memory', async () => {
   };
 });
 
-const connections: Redis[] = [];
-afterAll(async () => {
-  await Promise.all(connections.map((redis) => redis.quit()));
-});
-
-const connect = () => {
-  const redis = new Redis(inject('redisUrl'));
-  connections.push(redis);
-  return redis;
-};
+const connect = testRedis;
 
 /** Long enough that no renewal falls inside a test: the former leader still believes it holds. */
 const TTL_MS = 30_000;

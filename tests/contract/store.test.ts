@@ -1,11 +1,11 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { memoryStores } from '../../server/src/availability/store/memory.ts';
 import { cacheTtlPolicy, redisStores } from '../../server/src/availability/store/redis.ts';
 import { sampleRow } from '../support/rows.ts';
 import type { AvailabilityStores } from '../../server/src/availability/store/ports.ts';
 import { redisKeys } from '../../server/src/cluster/keys.ts';
 import { unique } from '../support/names.ts';
+import { testRedis } from '../support/redis.ts';
 import { storeContract } from './store.contract.ts';
 
 storeContract('memory', async () => {
@@ -14,16 +14,10 @@ storeContract('memory', async () => {
   return { store, reopen: (): AvailabilityStores => store };
 });
 
-const connections: Redis[] = [];
-afterAll(async () => {
-  await Promise.all(connections.map((redis) => redis.quit()));
-});
-
 storeContract('redis', async () => {
   const keys = redisKeys(unique('store'));
   const connect = () => {
-    const redis = new Redis(inject('redisUrl'));
-    connections.push(redis);
+    const redis = testRedis();
     return redisStores(redis, keys, () => 60);
   };
   return { store: connect(), reopen: connect };
@@ -32,8 +26,7 @@ storeContract('redis', async () => {
 describe('the shared cache’s bound', () => {
   it('keeps dates inside the feed’s horizon for CACHE_TTL_SECONDS and any other date five minutes at most', async () => {
     const keys = redisKeys(unique('ttl'));
-    const redis = new Redis(inject('redisUrl'));
-    connections.push(redis);
+    const redis = testRedis();
     const { cache } = redisStores(redis, keys, cacheTtlPolicy(3600, () => ({ from: '2026-12-01', to: '2026-12-31' })));
     const inside = sampleRow(5, 1, { date: '2026-12-10' });
     const outside = sampleRow(6, 1, { date: '2030-01-01' });
