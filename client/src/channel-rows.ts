@@ -52,9 +52,11 @@ export class ChannelRows {
         for (const row of rows) this.keys.set(keyOf(row), { sessionId: row.sessionId, date: row.date });
         this.refresh({ status: 'subscribed', error: undefined });
       },
-      // A key new to the channel: a session added on that date, a user's new booking.
+      // A key new to the channel: a session added on that date; on a user channel, a new booking, hold or offer.
       onUpdate: (update) => this.add(live, update),
       onBooking: (update) => this.add(live, update),
+      onHold: (update) => this.add(live, update.hold),
+      onOffer: (offer) => this.add(live, offer.hold),
       onError: (error) => {
         if (live) this.refresh({ status: 'error', error });
       },
