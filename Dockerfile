@@ -7,6 +7,8 @@ COPY shared/package.json shared/
 COPY server/package.json server/
 COPY client/package.json client/
 RUN npm ci --omit=dev --workspaces --include-workspace-root && npm cache clean --force
+# tsconfig.json's "paths" point @slotcast/shared and @slotcast/client at their sources for tsx and esbuild.
+COPY tsconfig.json ./
 COPY shared shared
 COPY server server
 COPY client client

@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // @slotcast/* resolve to their sources through tsconfig.json's "paths", as for tsc and tsx.
+  resolve: { tsconfigPaths: true },
   test: {
     include: ['tests/**/*.test.ts'],
     globalSetup: ['tests/setup/services.ts'],

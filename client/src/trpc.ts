@@ -6,7 +6,7 @@ import {
   type TRPCClient,
 } from '@trpc/client';
 import { DEFAULT_MAX_BATCH_CALLS } from '@slotcast/shared';
-import type { AppRouter } from '@slotcast/server';
+import type { AppRouter } from './router.ts';
 
 export type { AppRouter };
 

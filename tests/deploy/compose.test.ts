@@ -424,7 +424,7 @@ describe('Dockerfile', () => {
     expect(instructions.find((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.value))?.value).toMatch(/--omit=dev/);
   });
 
-  it('copies shared/, server/ and client/ (and the lockfile npm ci needs) to where CMD runs', () => {
+  it('copies shared/, server/ and client/ (and the lockfile npm ci needs, and tsconfig.json) to where CMD runs', () => {
     for (const dir of ['shared', 'server', 'client']) {
       const copy = copies.find((c) => c.sources.includes(dir));
       expect(copy, `COPY ${dir}`).toBeDefined();
@@ -432,6 +432,9 @@ describe('Dockerfile', () => {
     }
     const lock = copies.find((c) => c.sources.includes('package-lock.json'));
     expect(lock?.dest).toBe(posix.resolve(workdir));
+    // Its "paths" are how tsx and esbuild find the workspace packages' sources (their exports point at dist/).
+    const tsconfig = copies.find((c) => c.sources.includes('tsconfig.json'));
+    expect(tsconfig?.dest).toBe(posix.resolve(workdir));
   });
 
   it('does not have .dockerignore leave out what the image needs', () => {
@@ -450,7 +453,7 @@ describe('Dockerfile', () => {
           .replace(/\?/g, '[^/]')
           .replace(/%GLOBSTAR%/g, '(?:.*/)?')}$`,
       );
-    const needed = ['package.json', 'package-lock.json', 'shared/src/index.ts', 'server/src/main.ts', 'server/src/http/page/index.html', 'client/src/index.ts'];
+    const needed = ['package.json', 'package-lock.json', 'tsconfig.json', 'shared/src/index.ts', 'server/src/main.ts', 'server/src/http/page/index.html', 'client/src/index.ts'];
     for (const path of needed) {
       const prefixes = path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
       for (const pattern of patterns) {

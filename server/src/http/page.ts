@@ -8,10 +8,10 @@ import type { RequestHandler } from './routes.ts';
 
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
 
-/** Bundles the page's script (with the client library and socket.io-client) once, in memory. */
-export function bundlePage(): Promise<string> {
+/** Bundles one browser entry (with the client library and socket.io-client) into a single ESM file, in memory. */
+function bundle(entry: string): Promise<string> {
   return build({
-    entryPoints: [`${PAGE_DIR}app.ts`],
+    entryPoints: [`${PAGE_DIR}${entry}`],
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -21,6 +21,15 @@ export function bundlePage(): Promise<string> {
     legalComments: 'none',
   }).then((result) => result.outputFiles[0]!.text);
 }
+
+/** The demo page's script. */
+export const bundlePage = (): Promise<string> => bundle('app.ts');
+
+/** `@slotcast/client/browser` as one file, for pages without a bundler (served at CLIENT_BUNDLE_PATH). */
+export const bundleBrowserClient = (): Promise<string> => bundle('slotcast.ts');
+
+/** Where the hub serves the browser client: `<script type="module">import … from 'https://hub/client/slotcast.js'`. */
+export const CLIENT_BUNDLE_PATH = '/client/slotcast.js';
 
 export interface PageOptions {
   today: () => string;
@@ -40,28 +49,36 @@ async function readSmallBody(req: IncomingMessage): Promise<string | undefined> 
   return body;
 }
 
-function send(res: ServerResponse, code: number, type: string, body: string, cache = 'no-cache'): void {
-  res.writeHead(code, { 'content-type': type, 'cache-control': cache, 'x-content-type-options': 'nosniff' });
+function send(res: ServerResponse, code: number, type: string, body: string, extra: Record<string, string> = {}): void {
+  res.writeHead(code, { 'content-type': type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff', ...extra });
   res.end(body);
 }
 
-/** The demo page at /, its assets, and the demo endpoints. */
+const BUNDLES: Record<string, () => Promise<string>> = { 'app.js': bundlePage, 'slotcast.js': bundleBrowserClient };
+
+/** The demo page at /, its assets, the browser client, and the demo endpoints. */
 export function createPageHandler(options: PageOptions): RequestHandler {
   const files = new Map<string, Promise<string>>();
   const file = (name: string) => {
-    if (!files.has(name)) files.set(name, name === 'app.js' ? bundlePage() : readFile(`${PAGE_DIR}${name}`, 'utf8'));
+    if (!files.has(name)) files.set(name, BUNDLES[name]?.() ?? readFile(`${PAGE_DIR}${name}`, 'utf8'));
     return files.get(name)!;
   };
   // Build at start-up, so the first visitor does not wait and a broken bundle shows in the log at once.
-  void file('app.js').catch((error: unknown) => {
-    options.logger.error({ err: error }, 'the demo page bundle failed to build; the next request tries again');
-    files.delete('app.js');
-  });
+  for (const name of Object.keys(BUNDLES)) {
+    void file(name).catch((error: unknown) => {
+      options.logger.error({ err: error, bundle: name }, 'a browser bundle failed to build; the next request tries again');
+      files.delete(name);
+    });
+  }
 
   return async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && (path === '/' || path === '/index.html')) return send(res, 200, 'text/html; charset=utf-8', await file('index.html'));
     if (req.method === 'GET' && path === '/assets/app.js') return send(res, 200, 'text/javascript; charset=utf-8', await file('app.js'));
+    // Any origin may load the client (a module script from another site is fetched with CORS); it carries no credentials.
+    if (req.method === 'GET' && path === CLIENT_BUNDLE_PATH) {
+      return send(res, 200, 'text/javascript; charset=utf-8', await file('slotcast.js'), { 'access-control-allow-origin': '*' });
+    }
     if (req.method === 'GET' && path === '/assets/app.css') return send(res, 200, 'text/css; charset=utf-8', await file('app.css'));
     if (req.method === 'GET' && path === '/demo/config') {
       return send(res, 200, 'application/json', JSON.stringify({ today: options.today(), simulate: Boolean(options.simulate) }));
