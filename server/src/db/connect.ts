@@ -21,7 +21,7 @@ export interface Database {
  */
 const DRIVER_TIMEOUTS = { serverSelectionTimeoutMS: 10_000, connectTimeoutMS: 5_000, heartbeatFrequencyMS: 5_000 };
 /** /readyz must answer within a second, whatever MongoDB does. */
-const PING_TIMEOUT_MS = 500;
+const PING_TIMEOUT_MS = 800;
 /** A ping still unanswered after this is left to fail by itself and the next check sends a new one; until then checks share it, so pings never pile up. */
 const PING_RENEW_MS = 5_000;
 /** Shutdown waits this long for the driver to end its sessions and cursors on a MongoDB that does not answer. */

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { parseKey } from '@slotcast/shared';
 import type { Models } from '../db/models.ts';
+import { within } from '../within.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Holds } from './holds.ts';
 import type { CapacityLedger } from './ledger.ts';
@@ -13,6 +14,8 @@ const EXPIRE_BATCH = 500;
 /** A claim this old without its hold belongs to a call that died or stalled between admission and hold. */
 const ABANDONED_CLAIM_MS = 30_000;
 const CLAIMS_EVERY_MS = 5_000;
+/** What a stop waits for a pass under way; the pass is harmless after it (it only changes what a leader may change). */
+const STOP_WAIT_MS = 1_000;
 
 /**
  * The guard's clock, on the leader only: expires holds at expiresAt whether or not anyone calls
@@ -101,9 +104,10 @@ export class HoldSweeper {
     return returned;
   }
 
+  /** Stops the passes; waits for one under way at most STOP_WAIT_MS (a frozen MongoDB must not hold up a shutdown). */
   async stop(): Promise<void> {
     clearInterval(this.expireTimer);
     clearInterval(this.claimsTimer);
-    await this.running;
+    await within(this.running, STOP_WAIT_MS);
   }
 }
