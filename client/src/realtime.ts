@@ -10,10 +10,13 @@ import {
   type AvailabilityUpdate,
   type BookingUpdate,
   type Channel,
+  type HoldUpdate,
   type ClientToServerEvents,
   type ServerToClientEvents,
   type SessionAvailability,
   type SubscribeAck,
+  type WaitlistOffer,
+  type WaitlistUpdate,
   type WireError,
 } from '@slotcast/shared';
 import { DEFAULT_BACKOFF, fullJitter, type BackoffOptions } from './backoff.ts';
@@ -71,6 +74,12 @@ type Events = {
   state: (change: StateChange) => void;
   alert: (alert: Alert) => void;
   booking: (update: BookingUpdate) => void;
+  /** User channels: one of the owner's holds changed (created, extended, released, expired, confirmed). */
+  hold: (update: HoldUpdate) => void;
+  /** User channels: places were offered to one of the owner's waitlist entries, as a hold. */
+  offer: (offer: WaitlistOffer) => void;
+  /** User channels: one of the owner's waitlist entries changed status. */
+  waitlist: (update: WaitlistUpdate) => void;
 };
 
 function inChannel(subscription: Subscription, a: { sessionId: string; date: string }): boolean {
@@ -104,7 +113,7 @@ export class RealtimeClient {
   private readonly joinRetries = new Set<ReturnType<typeof setTimeout>>();
   private token: RealtimeClientOptions['token'];
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly listeners: { [K in keyof Events]: Set<Events[K]> } = { state: new Set(), alert: new Set(), booking: new Set() };
+  private readonly listeners: { [K in keyof Events]: Set<Events[K]> } = { state: new Set(), alert: new Set(), booking: new Set(), hold: new Set(), offer: new Set(), waitlist: new Set() };
   private readonly onlineTarget: RealtimeClientOptions['eventTarget'];
 
   constructor(private readonly options: RealtimeClientOptions) {
@@ -218,6 +227,17 @@ export class RealtimeClient {
       for (const subscription of this.subscriptions.values()) {
         if (inChannel(subscription, alert)) subscription.handlers.forEach((h) => h.onAlert?.(alert));
       }
+    });
+    socket.on('hold.updated', (update) => {
+      this.deliver({ ...update.availability, reason: 'hold' });
+      for (const listener of this.listeners.hold) listener(update);
+    });
+    socket.on('waitlist.offer', (offer) => {
+      this.deliver({ ...offer.availability, reason: 'hold' });
+      for (const listener of this.listeners.offer) listener(offer);
+    });
+    socket.on('waitlist.updated', (update) => {
+      for (const listener of this.listeners.waitlist) listener(update);
     });
     socket.on('booking.updated', (update) => {
       this.deliver({ ...update.availability, reason: 'booking' });

@@ -2,16 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { build } from 'esbuild';
-import { isoDateSchema } from '@slotcast/shared';
+import { isoDateSchema, USER_ID } from '@slotcast/shared';
 import type { Logger } from '../observability/logger.ts';
 import type { RequestHandler } from './routes.ts';
 
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
 
-/** Bundles the page's script (with the client library and socket.io-client) once, in memory. */
-export function bundlePage(): Promise<string> {
+/** Bundles a page's script (with the client library and socket.io-client) once, in memory: `app` (/) or `staff` (/staff). */
+export function bundlePage(entry: 'app' | 'staff' = 'app'): Promise<string> {
   return build({
-    entryPoints: [`${PAGE_DIR}app.ts`],
+    entryPoints: [`${PAGE_DIR}${entry}.ts`],
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -26,6 +26,8 @@ export interface PageOptions {
   today: () => string;
   /** Writes a few bookings for a date straight into MongoDB; only in the embedded demo. */
   simulate?: (date: string) => Promise<number>;
+  /** Signs a demo user's token (`staff` adds the staff role); only in the embedded demo, like simulate. */
+  demoToken?: (user: string, staff: boolean) => Promise<string>;
   logger: Logger;
 }
 
@@ -45,11 +47,20 @@ function send(res: ServerResponse, code: number, type: string, body: string, cac
   res.end(body);
 }
 
-/** The demo page at /, its assets, and the demo endpoints. */
+/** GET /demo/token?user=…[&role=staff]: a token for a demo user of the embedded database. */
+async function demoToken(req: IncomingMessage, res: ServerResponse, sign: NonNullable<PageOptions['demoToken']>): Promise<void> {
+  const query = new URL(req.url ?? '/', 'http://page').searchParams;
+  const user = query.get('user') ?? '';
+  if (!USER_ID.test(user)) return send(res, 400, 'application/json', '{"error":"BAD_REQUEST","message":"user: letters, digits and _@:+.- only"}');
+  const staff = query.get('role') === 'staff';
+  send(res, 200, 'application/json', JSON.stringify({ user, staff, token: await sign(user, staff) }));
+}
+
+/** The demo pages (/ for customers, /staff), their assets, and the demo endpoints. */
 export function createPageHandler(options: PageOptions): RequestHandler {
   const files = new Map<string, Promise<string>>();
   const file = (name: string) => {
-    if (!files.has(name)) files.set(name, name === 'app.js' ? bundlePage() : readFile(`${PAGE_DIR}${name}`, 'utf8'));
+    if (!files.has(name)) files.set(name, name.endsWith('.js') ? bundlePage(name === 'staff.js' ? 'staff' : 'app') : readFile(`${PAGE_DIR}${name}`, 'utf8'));
     return files.get(name)!;
   };
   // Build at start-up, so the first visitor does not wait and a broken bundle shows in the log at once.
@@ -63,9 +74,13 @@ export function createPageHandler(options: PageOptions): RequestHandler {
     if (req.method === 'GET' && (path === '/' || path === '/index.html')) return send(res, 200, 'text/html; charset=utf-8', await file('index.html'));
     if (req.method === 'GET' && path === '/assets/app.js') return send(res, 200, 'text/javascript; charset=utf-8', await file('app.js'));
     if (req.method === 'GET' && path === '/assets/app.css') return send(res, 200, 'text/css; charset=utf-8', await file('app.css'));
+    if (req.method === 'GET' && path === '/staff') return send(res, 200, 'text/html; charset=utf-8', await file('staff.html'));
+    if (req.method === 'GET' && path === '/assets/staff.js') return send(res, 200, 'text/javascript; charset=utf-8', await file('staff.js'));
+    if (req.method === 'GET' && path === '/favicon.ico') return send(res, 200, 'image/svg+xml', await file('favicon.svg'), 'public, max-age=86400');
     if (req.method === 'GET' && path === '/demo/config') {
-      return send(res, 200, 'application/json', JSON.stringify({ today: options.today(), simulate: Boolean(options.simulate) }));
+      return send(res, 200, 'application/json', JSON.stringify({ today: options.today(), simulate: Boolean(options.simulate), demo: Boolean(options.demoToken) }));
     }
+    if (req.method === 'GET' && path === '/demo/token' && options.demoToken) return demoToken(req, res, options.demoToken);
     if (req.method === 'POST' && path === '/demo/simulate' && options.simulate) {
       const body = await readSmallBody(req);
       if (body === undefined) return send(res, 413, 'application/json', '{"error":"PAYLOAD_TOO_LARGE"}');
