@@ -8,15 +8,15 @@ import { todayIn } from '@slotcast/shared';
 import { connectDatabase, type Database } from '../../server/src/db/connect.ts';
 import { seedDemoData } from '../../server/src/db/seed.ts';
 import { freePort } from '../../server/src/devservices/redis-server.ts';
-import { spawnHub, REPO_ROOT, type HubProcess } from '../support/hub-process.ts';
+import { spawnHub, type HubProcess } from '../support/hub-process.ts';
 import { testDatabaseUri } from '../support/database.ts';
 import { TEST_JWT_SECRET } from '../support/hub.ts';
 
 /** Debian's chromium (apt-get install chromium); never a downloaded browser. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const today = todayIn('UTC');
-/** SAVE_SCREENSHOTS=1 refreshes the pictures in docs/ (shown in the README); otherwise they go to a temporary folder. */
-const SHOTS = process.env.SAVE_SCREENSHOTS === '1' ? `${REPO_ROOT}docs` : mkdtempSync(join(tmpdir(), 'slotcast-shots-'));
+/** Pictures of this test go to a temporary folder; the README's come from `npm run screenshots`. */
+const SHOTS = mkdtempSync(join(tmpdir(), 'slotcast-shots-'));
 
 let browser: Browser;
 let page: Page;

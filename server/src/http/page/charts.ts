@@ -96,7 +96,12 @@ export class HeatMap {
         maintainAspectRatio: false,
         plugins: { legend: { display: false }, tooltip: { callbacks: { title: () => '', label: (item) => { const c = item.raw as Cell; return `${c.y} ${c.x}:00 · ${percent(c.v)}`; } } } },
         scales: {
-          x: { type: 'linear', min: -0.5, max: 23.5, offset: false, ticks: { stepSize: 2, callback: (value) => `${value}h` }, grid: { display: false } },
+          x: {
+            type: 'linear', min: -0.5, max: 23.5, offset: false, grid: { display: false },
+            // Cells are centred on whole hours; label every third one.
+            afterBuildTicks: (axis) => { axis.ticks = Array.from({ length: 8 }, (_, i) => ({ value: i * 3 })); },
+            ticks: { callback: (value) => `${value}:00` },
+          },
           y: { type: 'category', labels: WEEKDAYS.slice(1).concat(WEEKDAYS[0]!), offset: true, grid: { display: false } },
         },
       },
