@@ -55,10 +55,13 @@ describe('the booking page: holds, expiry, the last place and the waitlist', () 
     const page = await open('alice');
     await row(page, nightSwim, today).waitFor();
     const before = await leftOf(page, nightSwim);
+    // A mark on the element: a row rebuilt on update would lose it (and its bar would not animate).
+    await row(page, nightSwim, today).evaluate((element) => element.setAttribute('data-mark', 'kept'));
     await row(page, nightSwim, today).getByRole('button', { name: /^Book Night Swim/ }).click();
     await page.locator('#countdown, #checkout-message').first().waitFor({ timeout: 10_000 });
     expect(await page.locator('#checkout').textContent()).toMatch(/Holding 1 place: Night Swim.*Held for [45]:\d\d/);
     await rowSays(page, nightSwim, today, placesLeft(before - 1));
+    expect(await row(page, nightSwim, today).getAttribute('data-mark')).toBe('kept');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('confirm');
     await page.getByRole('button', { name: 'Confirm booking' }).click();
     await page.locator('#checkout-message').filter({ hasText: 'Booked! Night Swim' }).waitFor({ timeout: 10_000 });
