@@ -6,7 +6,7 @@ import { withDatabase } from '../devservices/services.ts';
 import { clearOplog, keepOplogFor } from '../devservices/oplog.ts';
 import { seedDemoData } from '../db/seed.ts';
 import { connectDatabase } from '../db/connect.ts';
-import { simulateBookings } from '../demo/simulate.ts';
+import { simulateBurst } from '../demo/burst.ts';
 import { createPageHandler } from '../http/page.ts';
 import { todayIn } from '@slotcast/shared';
 
@@ -46,7 +46,9 @@ export async function startInstance(given: Config, logger: Logger, running: Runn
     page: createPageHandler({
       today: () => todayIn(config.TIMEZONE),
       // Only the embedded development database gets the button that writes bookings.
-      simulate: running.embedded ? (date) => simulateBookings(database(), date) : undefined,
+      simulate: running.embedded ? (date) => simulateBurst(database(), date) : undefined,
+      // Demo users sign in without a password, so only against the embedded database too.
+      demoToken: running.embedded ? (user, staff) => running.hub!.tokens.sign({ sub: user, roles: staff ? ['staff'] : [] }, '12h') : undefined,
       logger,
     }),
   }));

@@ -1,67 +1,36 @@
-import { createRealtimeClient, remainingText, statusClass, utilizationWidth } from '@slotcast/client/browser';
-import { keyOf, type Alert, type SessionAvailability } from '@slotcast/shared';
+import { addDays, isIsoDate, keyOf, rangeChannel, userChannel, type Alert } from '@slotcast/shared';
+import { $, connect, demoToken, demoUser, loadConfig, toast, tokenSubject } from './common.ts';
+import { Checkout } from './checkout.ts';
+import { dayName, WeekView } from './week.ts';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const dateInput = $<HTMLInputElement>('date');
-const schedule = $<HTMLUListElement>('schedule');
-const connection = $<HTMLParagraphElement>('connection');
-const summary = $<HTMLParagraphElement>('summary');
-const empty = $<HTMLParagraphElement>('empty');
-const toasts = $<HTMLDivElement>('toasts');
+const summary = $('summary');
+const notice = $('notice');
 const simulate = $<HTMLButtonElement>('simulate');
 
-const config = (await (await fetch('/demo/config')).json()) as { today: string; simulate: boolean };
-const params = new URLSearchParams(location.search);
-dateInput.value = params.get('date') ?? config.today;
+const config = await loadConfig();
+const requested = new URLSearchParams(location.search).get('date');
+let from = config.today;
+if (requested !== null && isIsoDate(requested)) from = requested;
+else if (requested !== null) {
+  notice.hidden = false;
+  notice.textContent = `“${requested}” is not a date on the calendar, so this is the week from today. Dates look like ${config.today}.`;
+}
+dateInput.value = from;
 simulate.hidden = !config.simulate;
 
-const client = createRealtimeClient({ url: location.origin });
-const STATE_TEXT: Record<string, string> = {
-  connecting: 'Connecting…',
-  connected: 'Live',
-  disconnected: 'Reconnecting…',
-  closed: 'Offline',
-  idle: 'Offline',
-};
-client.on('state', ({ state }) => {
-  connection.textContent = STATE_TEXT[state] ?? state;
-  connection.className = `connection connection--${state}`;
-  document.body.dataset.connection = state;
-});
+const token = await demoToken(config, demoUser());
+const user = token ? tokenSubject(token) : undefined;
+$('who').textContent = user ? `Signed in as ${user}` : 'Not signed in: browsing only';
+const { live, api } = connect(token);
+const week = new WeekView($('week'), (row, action) => void (action === 'book' ? checkout.book(row) : checkout.join(row)));
+const checkout = new Checkout($('checkout'), token ? api : undefined, user ?? '', (sessionId, date) => week.get(keyOf({ sessionId, date })) ?? live.store.get(sessionId, date));
 
-function render(changedKey?: string): void {
-  const rows = client.store.byDate(dateInput.value).filter((row) => row.name !== '');
-  empty.hidden = rows.length > 0;
+const dates = () => Array.from({ length: 7 }, (_, i) => addDays(from, i));
+function summarize(): void {
+  const rows = week.all();
   const left = rows.reduce((sum, row) => sum + row.available, 0);
-  summary.textContent = rows.length ? `${rows.length} sessions · ${left} places left` : '';
-  schedule.replaceChildren(...rows.map((row) => item(row, keyOf(row) === changedKey)));
-}
-
-function item(row: SessionAvailability, changed: boolean): HTMLLIElement {
-  const li = document.createElement('li');
-  li.className = `slot ${statusClass(row.status)}${changed ? ' changed' : ''}`;
-  li.dataset.sessionId = row.sessionId;
-  li.dataset.version = String(row.version);
-  const time = document.createElement('time');
-  time.textContent = `${row.startTime}–${row.endTime}`;
-  const name = document.createElement('span');
-  name.className = 'name';
-  name.textContent = row.name;
-  const remaining = document.createElement('span');
-  remaining.className = 'left';
-  remaining.textContent = remainingText(row);
-  const bar = document.createElement('div');
-  bar.className = 'bar';
-  bar.setAttribute('role', 'progressbar');
-  bar.setAttribute('aria-label', `${row.name}: ${row.booked} of ${row.capacity} booked`);
-  bar.setAttribute('aria-valuemin', '0');
-  bar.setAttribute('aria-valuemax', String(row.capacity));
-  bar.setAttribute('aria-valuenow', String(Math.min(row.booked, row.capacity)));
-  const fill = document.createElement('span');
-  fill.style.width = utilizationWidth(row);
-  bar.append(fill);
-  li.append(time, name, remaining, bar);
-  return li;
+  summary.textContent = rows.length ? `${rows.length} sessions this week · ${left} places left` : 'No sessions run this week.';
 }
 
 const ALERT_TEXT: Record<Alert['type'], string> = {
@@ -71,43 +40,62 @@ const ALERT_TEXT: Record<Alert['type'], string> = {
   places_available: 'has places again',
 };
 
-function toast(text: string): void {
-  const element = document.createElement('div');
-  element.className = 'toast';
-  element.textContent = text;
-  toasts.append(element);
-  setTimeout(() => element.remove(), 6000);
-  while (toasts.children.length > 4) toasts.firstElementChild?.remove();
-}
-
 let unsubscribe = () => {};
-function watch(date: string): void {
+function watch(): void {
   unsubscribe();
-  render();
-  unsubscribe = client.subscribe(`availability.${date}`, {
-    onSnapshot: () => render(),
-    onUpdate: (update) => render(keyOf(update)),
-    onAlert: (alert) => {
-      const row = client.store.get(alert.sessionId, alert.date);
-      toast(`${row?.name ?? 'A session'} at ${row?.startTime ?? ''} ${ALERT_TEXT[alert.type]} (${alert.available} left)`);
+  week.reset(dates(), []);
+  const to = addDays(from, 6);
+  $('range').textContent = `${dayName(from)} – ${dayName(to)}`;
+  unsubscribe = live.subscribe(rangeChannel(from, to), {
+    onSnapshot: (rows) => {
+      week.reset(dates(), rows);
+      summarize();
     },
-    onError: (error) => toast(`Could not load ${date}: ${error.message}`),
+    onUpdate: (update) => {
+      week.update(live.store.get(update.sessionId, update.date) ?? update);
+      summarize();
+    },
+    onAlert: (alert) => {
+      const row = week.get(keyOf(alert));
+      toast(`${row?.name ?? 'A session'} on ${dayName(alert.date)} ${ALERT_TEXT[alert.type]} (${alert.available} left)`);
+    },
+    onError: (error) => toast(`Could not load the week from ${from}: ${error.message}`, 'error'),
   });
 }
 
-dateInput.addEventListener('change', () => {
-  if (!dateInput.value) return;
-  history.replaceState(null, '', `?date=${dateInput.value}`);
-  watch(dateInput.value);
-});
+function go(date: string): void {
+  if (!isIsoDate(date)) return;
+  from = date;
+  dateInput.value = date;
+  notice.hidden = true;
+  history.replaceState(null, '', `?date=${date}`);
+  watch();
+}
+
+$('controls').addEventListener('submit', (event) => event.preventDefault());
+dateInput.addEventListener('change', () => go(dateInput.value));
+$('previous').addEventListener('click', () => go(addDays(from, -7)));
+$('next').addEventListener('click', () => go(addDays(from, 7)));
 simulate.addEventListener('click', async () => {
   simulate.disabled = true;
   try {
-    await fetch('/demo/simulate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ date: dateInput.value }) });
+    const response = await fetch('/demo/simulate', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ date: from }) });
+    if (!response.ok) throw new Error(`the hub answered ${response.status}`);
+    const { created } = (await response.json()) as { created: number };
+    toast(`Simulated ${created} bookings across the week: watch the bars move.`);
+  } catch (error) {
+    toast(`Simulate bookings failed: ${error instanceof Error ? error.message : String(error)}. Is the hub running?`, 'error');
   } finally {
     simulate.disabled = false;
   }
 });
 
-client.connect();
-watch(dateInput.value);
+if (user) {
+  live.subscribe(userChannel(user), { onError: (error) => toast(`Your bookings are not live: ${error.message}`, 'error') });
+  live.on('hold', ({ hold }) => checkout.onHold(hold));
+  live.on('offer', ({ entry, hold }) => checkout.onOffer(entry, hold));
+  live.on('waitlist', ({ entry, position }) => checkout.onWaitlist(entry, position));
+  checkout.restore().catch((error: unknown) => toast(`Could not load your holds: ${String(error)}`, 'error'));
+}
+live.connect();
+watch();
