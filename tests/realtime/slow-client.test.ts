@@ -63,4 +63,23 @@ describe('a client that stops reading', () => {
       slow.stop();
     }
   }, 120_000);
+
+  it('keeps the hub’s memory bounded with 100 such clients under 2,000 writes', async () => {
+    const clients = await Promise.all(Array.from({ length: 100 }, () => nonReadingClient(t.hub.url)));
+    const keys: Key[] = (await t.hub.reads.keysIn({ from: addDays(t.hub.reads.today(), 1), to: addDays(t.hub.reads.today(), 100) })).slice(0, 500);
+    const heap = () => process.memoryUsage().heapUsed / 2 ** 20;
+    try {
+      global.gc?.();
+      const before = heap();
+      // 2,000 writes (4 rounds of 500 keys), each sent to all 100 clients.
+      for (let round = 0; round < 4; round += 1) await t.hub.writes.recompute(keys, 'refresh', [], { announceAll: true });
+      const queued = Number(/ (\d+)$/m.exec(await t.hub.metrics.registry.getSingleMetricAsString('slotcast_socket_queue_max_bytes'))?.[1] ?? 0);
+      const after = heap();
+      console.log(`100 non-reading clients, 2,000 writes: heap ${before.toFixed(0)} → ${after.toFixed(0)} MiB; largest queue ${queued} bytes (limit ${LIMIT}); ${clients.filter((c) => c.closed()).length} dropped so far`);
+      // Whatever the kernel buffers do, no socket may hold more than the limit past a check, so the growth stays far below 100 × 2,000 events.
+      expect(after - before).toBeLessThan(200);
+    } finally {
+      for (const client of clients) client.stop();
+    }
+  }, 120_000);
 });
