@@ -16,7 +16,8 @@ export async function outcome<T>(call: Promise<T>): Promise<Outcome<T>> {
   } catch (error) {
     if (!(error instanceof TRPCClientError)) throw error;
     const data = error.data as { code?: string; reason?: string; available?: number } | undefined;
-    return { ok: false, code: data?.code ?? 'NETWORK', reason: data?.reason, available: data?.available, message: error.message };
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}${error.cause.cause instanceof Error ? ` (${error.cause.cause.message})` : ''}` : '';
+    return { ok: false, code: data?.code ?? 'NETWORK', reason: data?.reason, available: data?.available, message: `${error.message}${data ? '' : cause}` };
   }
 }
 
