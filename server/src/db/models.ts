@@ -138,6 +138,8 @@ const idempotencySchema = new Schema(
     targetId: { type: Schema.Types.ObjectId, required: true },
     result: { type: Schema.Types.Mixed },
     error: { type: Schema.Types.Mixed },
+    /** The call failed without an answer (part of its work may be written): the next retry runs it again for the same target. */
+    failedAt: { type: Date },
     createdAt: { type: Date, required: true },
   },
   { collection: 'idempotency_keys', versionKey: false },

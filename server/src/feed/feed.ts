@@ -1,4 +1,4 @@
-import { todayIn, type Key } from '@slotcast/shared';
+import { todayIn, type IsoDate, type Key } from '@slotcast/shared';
 import type { AvailabilityWrites } from '../availability/writes.ts';
 import type { Lease } from '../cluster/lease.ts';
 import type { Models } from '../db/models.ts';
@@ -17,7 +17,7 @@ export interface ChangeFeedOptions {
   models: Models;
   writes: AvailabilityWrites;
   /** The guard: after a change, its keys' free places are recounted from MongoDB and offered to the waitlist first. */
-  guard?: { placesBack(keys: Key[]): Promise<void> } & WaitlistLookups;
+  guard?: { placesBack(keys: Key[]): Promise<void>; resynced(scope: { from: IsoDate; to: IsoDate }): Promise<void> } & WaitlistLookups;
   lease: Lease;
   resumeTokens: ResumeTokens;
   bookingKeys: KeyIndex;
@@ -225,6 +225,8 @@ export class ChangeFeed {
     if (!lease.isHeld()) return;
     try {
       const result = await writes.refresh(this.horizon(), { mayPublish: () => lease.isHeld(), announceAll });
+      // A resync runs because events may have been lost: the guard's ledgers must recount their places as well.
+      await this.options.guard?.resynced(this.horizon());
       metrics?.feedResyncs.inc();
       logger.info({ reason, announceAll, ...result }, 'resynced the horizon');
     } catch (error) {

@@ -21,12 +21,16 @@ export class Bookings {
   ) {}
 
   async create(principal: Principal, input: { sessionId: string; date: string; quantity: number; idempotencyKey?: string }): Promise<{ booking: Booking; availability: SessionAvailability }> {
-    return this.parts.idempotent.run({ userId: principal.userId, procedure: 'bookings.create', key: input.idempotencyKey }, async (holdId) => {
-      const hold = await this.holds.take(holdId, input, principal.userId, input.quantity, {
-        expiresAt: new Date(Date.now() + CONFIRM_GRACE_MS),
-        source: 'api',
-        bookingId: new Types.ObjectId(),
-      });
+    return this.parts.idempotent.run({ userId: principal.userId, procedure: 'bookings.create', key: input.idempotencyKey }, async (holdId, resumed) => {
+      // Resumed: the failed run may have written its hold (and booking); completing that hold again is idempotent.
+      const written = resumed ? await this.parts.models.Hold.findOne({ _id: holdId, userId: principal.userId, bookingId: { $exists: true } }).lean() : null;
+      const hold =
+        written ??
+        (await this.holds.take(holdId, input, principal.userId, input.quantity, {
+          expiresAt: new Date(Date.now() + CONFIRM_GRACE_MS),
+          source: 'api',
+          bookingId: new Types.ObjectId(),
+        }));
       const booking = await this.holds.complete(hold);
       return { booking, availability: await this.parts.reads.fresh(keyOfDoc(hold)) };
     });

@@ -83,11 +83,15 @@ export class Holds {
 
   async create(principal: Principal, input: { sessionId: string; date: string; quantity: number; ttlSeconds?: number; idempotencyKey?: string }) {
     const ttl = this.ttlOf(input.ttlSeconds);
-    return this.parts.idempotent.run({ userId: principal.userId, procedure: 'holds.create', key: input.idempotencyKey }, async (holdId) => {
-      const hold = await this.take(holdId, { sessionId: input.sessionId, date: input.date }, principal.userId, input.quantity, {
-        expiresAt: new Date(Date.now() + ttl * 1000),
-        source: 'api',
-      });
+    return this.parts.idempotent.run({ userId: principal.userId, procedure: 'holds.create', key: input.idempotencyKey }, async (holdId, resumed) => {
+      // Resumed: the failed run may have written its hold, which is then the answer.
+      const written = resumed ? await this.parts.models.Hold.findOne({ _id: holdId, userId: principal.userId }).lean() : null;
+      const hold =
+        written ??
+        (await this.take(holdId, { sessionId: input.sessionId, date: input.date }, principal.userId, input.quantity, {
+          expiresAt: new Date(Date.now() + ttl * 1000),
+          source: 'api',
+        }));
       return { hold: holdOf(hold), availability: await this.parts.reads.fresh(keyOfDoc(hold)) };
     });
   }
@@ -134,7 +138,10 @@ export class Holds {
    */
   async confirm(principal: Principal, input: { holdId: string; idempotencyKey?: string }) {
     const current = await this.own(principal, input.holdId);
-    return this.parts.idempotent.run({ userId: principal.userId, procedure: 'holds.confirm', key: input.idempotencyKey }, async (bookingId) => {
+    return this.parts.idempotent.run({ userId: principal.userId, procedure: 'holds.confirm', key: input.idempotencyKey }, async (bookingId, resumed) => {
+      // Resumed: if the failed run began the confirm (the hold carries its booking id), finishing it is the answer.
+      const begun = resumed ? await this.parts.models.Hold.findOne({ _id: current._id, bookingId }).lean() : null;
+      if (begun) return { booking: await this.complete(begun), availability: await this.parts.reads.fresh(keyOfDoc(begun)) };
       const now = new Date();
       const claimed = await updateIf<HoldDoc>(
         this.parts.models.Hold,

@@ -21,6 +21,8 @@ export interface Claim {
 
 /** A reconciliation that keeps losing its compare-and-set to admissions tries this often, then leaves it to the next change. */
 const RECONCILE_TRIES = 5;
+/** An admission that keeps finding places free after its update missed them (they come and go) tries this often. */
+const ADMIT_TRIES = 4;
 
 const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
@@ -49,7 +51,7 @@ export class CapacityLedger {
   async admit(key: Key, id: Types.ObjectId, quantity: number, options: { forWaitlist?: boolean } = {}): Promise<{ admitted: true } | { admitted: false; free: number }> {
     const _id = keyOf(key);
     const plain = !options.forWaitlist;
-    for (let attempt = 0; attempt < 2; attempt += 1) {
+    for (let attempt = 0; attempt < ADMIT_TRIES; attempt += 1) {
       const taken = await this.models.Ledger.findOneAndUpdate(
         { _id, free: { $gte: quantity }, ...(plain ? { open: { $gte: quantity } } : {}) },
         { $inc: { free: -quantity, ...(plain ? { open: -quantity } : {}), rev: 1 }, $push: { claims: { id, quantity, at: new Date() } } },
@@ -57,9 +59,14 @@ export class CapacityLedger {
       ).lean();
       if (taken) return { admitted: true };
       const current = await this.models.Ledger.findById(_id, { free: 1, open: 1 }).lean();
-      if (current) return { admitted: false, free: Math.max(0, plain ? Math.min(current.free, current.open) : current.free) };
-      // First admission on this key: the ledger starts from MongoDB's truth, then the same update runs once more.
-      await this.reconcile([key], { create: true });
+      if (!current) {
+        // First admission on this key: the ledger starts from MongoDB's truth, then the same update runs again.
+        await this.reconcile([key], { create: true });
+        continue;
+      }
+      const takeable = Math.max(0, plain ? Math.min(current.free, current.open) : current.free);
+      if (takeable < quantity) return { admitted: false, free: takeable };
+      // Enough places after all: the ledger was created, or places came back, between the update and this read; it runs again.
     }
     return { admitted: false, free: 0 };
   }

@@ -14,7 +14,10 @@ export function placesReader(catalog: SessionCatalog, reader: AvailabilityReader
     if (keys.length === 0) return new Map();
     const dates = keys.map((key) => key.date).sort();
     const scope = { from: dates[0]!, to: dates.at(-1)!, sessionIds: [...new Set(keys.map((key) => key.sessionId))] };
-    const [{ byId }, overrides, booked, held] = await Promise.all([catalog.current(), reader.overrides(scope), reader.booked(scope), reader.held(scope)]);
+    const [{ byId }, overrides, held] = await Promise.all([catalog.current(), reader.overrides(scope), reader.held(scope)]);
+    // Held, then booked, never both at once: a confirm writes its booking before it marks its hold confirmed, so a hold read
+    // first is at worst counted twice; read together, a booking read before the confirm and a hold read after it miss both.
+    const booked = await reader.booked(scope);
     const out = new Map<string, KeyTruth>();
     for (const key of keys) {
       const id = keyOf(key);

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { keyOf, type Key, type WaitlistEntry } from '@slotcast/shared';
+import { keyOf, type IsoDate, type Key, type WaitlistEntry } from '@slotcast/shared';
 import { NotFoundError } from '../availability/errors.ts';
 import { hasRole, type Principal } from '../auth/tokens.ts';
 import type { WaitlistDoc } from '../db/models.ts';
@@ -90,6 +90,11 @@ export class Waitlist {
   async positionOfEntry(entryId: string): Promise<number | null> {
     const doc = await this.parts.models.Waitlist.findById(entryId).lean();
     return doc ? this.positionOf(doc) : null;
+  }
+
+  /** The feed recomputed the horizon after events may have been lost: every key's ledger recounts its places from MongoDB. */
+  async resynced(scope: { from: IsoDate; to: IsoDate }): Promise<void> {
+    await this.placesBack(await this.parts.catalog.keysIn(scope));
   }
 
   /** Places came back on these keys: the ledger recounts them, then the waitlist is offered what fits. */
