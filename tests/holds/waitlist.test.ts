@@ -33,6 +33,8 @@ async function refusal(call: Promise<unknown>): Promise<{ code?: string; reason?
 async function twoPlaces(): Promise<{ sessionId: string; date: string }> {
   const sessionId = new Types.ObjectId();
   await t.hub.database.models.Session.create({ _id: sessionId, name: 'Pottery', startTime: '10:00', endTime: '12:00', capacity: 2 });
+  // Say sessions changed now (the feed would, a moment later): every read reloads the list.
+  await t.hub.services.stores.epoch.bump();
   return { sessionId: String(sessionId), date: '2027-05-03' };
 }
 
@@ -85,6 +87,7 @@ describe('the waitlist', () => {
     await user('carol').socket.until('carol’s offer', offered('carol', key), 5_000);
     console.log(`offer expiry → next offer reached the user ${Date.now() - due.getTime()} ms after expiresAt`);
     expect(await user('bob').client.waitlist.mine.query()).toEqual([]);
+    await user('bob').socket.until('bob’s entry expired', () => user('bob').updates.some((u) => u.entry.sessionId === key.sessionId && u.entry.status === 'expired'));
     expect(user('bob').updates.filter((u) => u.entry.sessionId === key.sessionId).map((u) => u.entry.status)).toEqual(expect.arrayContaining(['offered', 'expired']));
     expect(await t.hub.database.models.Hold.countDocuments({ sessionId: key.sessionId, status: 'active' })).toBe(1);
   });
