@@ -107,14 +107,15 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
   });
 
   // The guard: every place the hub admits goes through the ledger (guard/ledger.ts); MongoDB is its only store.
-  const ledger = new CapacityLedger(database.models, placesReader(catalog, reader), logger);
+  const truthOf = placesReader(catalog, reader);
+  const ledger = new CapacityLedger(database.models, truthOf, logger);
   const guardParts = {
     models: database.models,
     catalog,
     reads,
     ledger,
     idempotent: new IdempotentCalls(database.models),
-    truthOf: placesReader(catalog, reader),
+    truthOf,
     options: { holdTtlSeconds: config.HOLD_TTL_SECONDS, holdMaxTtlSeconds: config.HOLD_MAX_TTL_SECONDS },
   };
   const waitlist = new Waitlist({ ...guardParts, offerSeconds: config.WAITLIST_OFFER_SECONDS, logger });

@@ -4,16 +4,13 @@ import { Types } from 'mongoose';
 import { todayIn } from '@slotcast/shared';
 import { connectDatabase, type Database } from '../../server/src/db/connect.ts';
 import { seedDemoData } from '../../server/src/db/seed.ts';
-import { freePort } from '../../server/src/devservices/redis-server.ts';
-import { spawnHub, type HubProcess } from '../support/hub-process.ts';
 import { testDatabaseUri } from '../support/database.ts';
-import { TEST_JWT_SECRET } from '../support/hub.ts';
-import { consoleErrors, launchChromium, placesLeft, row, rowSays, signedInPage } from './support.ts';
+import { consoleErrors, startPageHub, placesLeft, row, rowSays, signedInPage } from './support.ts';
 
 const today = todayIn('UTC');
 let browser: Browser;
 let database: Database;
-let hub: HubProcess;
+let stopPageHub: (() => Promise<void>) | undefined;
 let base: string;
 /** A session with one place, every day: the place two windows race for. */
 let lastPlace: string;
@@ -27,17 +24,12 @@ beforeAll(async () => {
   nightSwim = String(swim!._id);
   const single = await database.models.Session.create({ name: 'Last Place Workshop', startTime: '22:00', endTime: '23:00', capacity: 1, active: true });
   lastPlace = String(single._id);
-  const port = await freePort();
   // WAITLIST_OFFER_SECONDS stays long: the test accepts the offer, it does not wait for it to lapse.
-  hub = spawnHub({ PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongoUri, JWT_SECRET: TEST_JWT_SECRET, COALESCE_MS: '20' });
-  await hub.port();
-  base = `http://127.0.0.1:${port}`;
-  browser = await launchChromium();
+  ({ base, browser, stop: stopPageHub } = await startPageHub(mongoUri));
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await hub?.stop();
+  await stopPageHub?.();
   await database?.close();
 });
 

@@ -3,32 +3,24 @@ import type { Browser, Page } from 'playwright-core';
 import { todayIn } from '@slotcast/shared';
 import { connectDatabase, type Database } from '../../server/src/db/connect.ts';
 import { seedDemoData } from '../../server/src/db/seed.ts';
-import { freePort } from '../../server/src/devservices/redis-server.ts';
-import { spawnHub, type HubProcess } from '../support/hub-process.ts';
 import { testDatabaseUri } from '../support/database.ts';
-import { TEST_JWT_SECRET } from '../support/hub.ts';
-import { consoleErrors, launchChromium, signedInPage } from './support.ts';
+import { consoleErrors, startPageHub, signedInPage } from './support.ts';
 
 const today = todayIn('UTC');
 let browser: Browser;
 let database: Database;
-let hub: HubProcess;
+let stopPageHub: (() => Promise<void>) | undefined;
 let base: string;
 
 beforeAll(async () => {
   const mongoUri = testDatabaseUri();
   database = await connectDatabase(mongoUri);
   await seedDemoData(database.models, { today });
-  const port = await freePort();
-  hub = spawnHub({ PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongoUri, JWT_SECRET: TEST_JWT_SECRET, COALESCE_MS: '20' });
-  await hub.port();
-  base = `http://127.0.0.1:${port}`;
-  browser = await launchChromium();
+  ({ base, browser, stop: stopPageHub } = await startPageHub(mongoUri));
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await hub?.stop();
+  await stopPageHub?.();
   await database?.close();
 });
 

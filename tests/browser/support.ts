@@ -1,6 +1,8 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { Tokens } from '../../server/src/auth/tokens.ts';
 import { TEST_JWT_SECRET } from '../support/hub.ts';
+import { spawnHub, type HubProcess } from '../support/hub-process.ts';
+import { freePort } from '../../server/src/devservices/redis-server.ts';
 
 /** Debian's chromium (apt-get install chromium); never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -44,3 +46,20 @@ export const rowSays = (page: Page, sessionId: string, date: string, text: strin
   );
 
 export const placesLeft = (n: number) => (n === 0 ? 'Full' : `${n} ${n === 1 ? 'place' : 'places'} left`);
+
+/** A hub process on a free port over `mongoUri`, and a browser to drive it; `stop` ends both. */
+export async function startPageHub(mongoUri: string): Promise<{ hub: HubProcess; base: string; browser: Browser; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const hub = spawnHub({ PORT: String(port), HOST: '127.0.0.1', MONGODB_URI: mongoUri, JWT_SECRET: TEST_JWT_SECRET, COALESCE_MS: '20' });
+  await hub.port();
+  const browser = await launchChromium();
+  return {
+    hub,
+    base: `http://127.0.0.1:${port}`,
+    browser,
+    async stop() {
+      await browser.close();
+      await hub.stop();
+    },
+  };
+}
