@@ -20,8 +20,14 @@ export interface Database {
  * serverSelectionTimeoutMS bounds how long an operation waits for MongoDB to come back.
  */
 const DRIVER_TIMEOUTS = { serverSelectionTimeoutMS: 10_000, connectTimeoutMS: 5_000, heartbeatFrequencyMS: 5_000 };
-/** /readyz must answer within a second, whatever MongoDB does. */
-const PING_TIMEOUT_MS = 800;
+/**
+ * /readyz must answer within a second, whatever MongoDB does, and a loaded machine adds its own
+ * delay to that. So a ping is waited for at most this long from when it was sent, and a check that
+ * joins an older ping waits only what is left of it. The first ping of a hub (a cold connection,
+ * often on a busy start-up) gets the longest wait; once MongoDB is known not to answer, a shorter
+ * one is enough to see it come back.
+ */
+const PING_TIMEOUT_MS = { first: 800, answering: 600, outage: 300 } as const;
 /** A ping still unanswered after this is left to fail by itself and the next check sends a new one; until then checks share it, so pings never pile up. */
 const PING_RENEW_MS = 5_000;
 /** Shutdown waits this long for the driver to end its sessions and cursors on a MongoDB that does not answer. */
@@ -50,6 +56,7 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
   client.on('serverHeartbeatSucceeded', (event) => health.answered(event.connectionId));
 
   let pending: { sentAt: number; answer: Promise<boolean> } | undefined;
+  let lastAnswer: boolean | undefined;
   const sendPing = (): Promise<boolean> => {
     const db = connection.db;
     if (!db) return Promise.resolve(false);
@@ -59,18 +66,15 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
       .then(
         () => {
           health.answered(PING);
-          return connection.readyState === 1;
+          return (lastAnswer = connection.readyState === 1);
         },
         (error: Error) => {
           health.failed(PING, error.message);
-          return false;
+          return (lastAnswer = false);
         },
       );
   };
-  return {
-    connection,
-    models,
-    async ping() {
+  const ping = async () => {
       if (!pending || performance.now() - pending.sentAt > PING_RENEW_MS) {
         const sent = { sentAt: performance.now(), answer: sendPing() };
         pending = sent;
@@ -78,11 +82,19 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
           if (pending === sent) pending = undefined;
         });
       }
-      const result = await within(pending.answer, PING_TIMEOUT_MS);
+      const timeoutMs = PING_TIMEOUT_MS[lastAnswer === undefined ? 'first' : lastAnswer ? 'answering' : 'outage'];
+      const result = await within(pending.answer, Math.max(0, timeoutMs - (performance.now() - pending.sentAt)));
       if (result.settled) return result.value;
-      health.failed(PING, `no answer to a ping in ${PING_TIMEOUT_MS} ms`);
+      health.failed(PING, `no answer to a ping in ${timeoutMs} ms`);
+      lastAnswer = false;
       return false;
-    },
+  };
+  // Start-up sends the first ping itself, so the first /readyz finds a warm connection and a known state.
+  await ping();
+  return {
+    connection,
+    models,
+    ping,
     async close() {
       const closed = await within(connection.close(), CLOSE_TIMEOUT_MS);
       if (!closed.settled) options.logger?.warn({ waitedMs: CLOSE_TIMEOUT_MS }, 'MongoDB did not close in time; leaving its connections to time out');

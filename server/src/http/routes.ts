@@ -16,7 +16,7 @@ export interface HttpRoutesOptions {
 
 /**
  * /readyz answers within a second whatever its checks do: a check still running after this counts
- * as "not ready". Each check is bounded itself (the MongoDB ping at 500 ms); this is the backstop.
+ * as "not ready". Each check is bounded itself (the MongoDB ping at 800 ms at most, db/connect.ts); this is the backstop.
  */
 const READY_TIMEOUT_MS = 900;
 
