@@ -75,19 +75,19 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
       );
   };
   const ping = async () => {
-      if (!pending || performance.now() - pending.sentAt > PING_RENEW_MS) {
-        const sent = { sentAt: performance.now(), answer: sendPing() };
-        pending = sent;
-        void sent.answer.finally(() => {
-          if (pending === sent) pending = undefined;
-        });
-      }
-      const timeoutMs = PING_TIMEOUT_MS[lastAnswer === undefined ? 'first' : lastAnswer ? 'answering' : 'outage'];
-      const result = await within(pending.answer, Math.max(0, timeoutMs - (performance.now() - pending.sentAt)));
-      if (result.settled) return result.value;
-      health.failed(PING, `no answer to a ping in ${timeoutMs} ms`);
-      lastAnswer = false;
-      return false;
+    if (!pending || performance.now() - pending.sentAt > PING_RENEW_MS) {
+      const sent = { sentAt: performance.now(), answer: sendPing() };
+      pending = sent;
+      void sent.answer.finally(() => {
+        if (pending === sent) pending = undefined;
+      });
+    }
+    const timeoutMs = PING_TIMEOUT_MS[lastAnswer === undefined ? 'first' : lastAnswer ? 'answering' : 'outage'];
+    const result = await within(pending.answer, Math.max(0, timeoutMs - (performance.now() - pending.sentAt)));
+    if (result.settled) return result.value;
+    health.failed(PING, `no answer to a ping in ${timeoutMs} ms`);
+    lastAnswer = false;
+    return false;
   };
   // Start-up sends the first ping itself, so the first /readyz finds a warm connection and a known state.
   await ping();
