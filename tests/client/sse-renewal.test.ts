@@ -40,7 +40,7 @@ async function book(userId: string): Promise<string> {
  * booking written there lands between the ended stream and its renewal.
  */
 function subscribeAs(userId: string, options: { during?: (call: number) => Promise<void>; tokenFor?: (call: number) => Promise<string> | undefined } = {}) {
-  const seen = { events: [] as { id: string; data: HubEvent }[], calls: 0, starts: 0, renewals: [] as { code?: string; lastEventId?: string }[], failure: undefined as unknown };
+  const seen = { events: [] as { id: string; data: HubEvent }[], calls: 0, starts: 0, renewals: [] as { code?: string; lastEventId?: string }[], endedAt: [] as number[], startedAt: [] as number[], failure: undefined as unknown };
   const client = createSlotcastClient({
     url: t.hub.url,
     EventSource: EventSource as unknown as typeof globalThis.EventSource,
@@ -55,10 +55,12 @@ function subscribeAs(userId: string, options: { during?: (call: number) => Promi
   const subscription = client.availability.subscribe.subscribe(
     { channel: userChannel(userId) },
     {
-      onStarted: () => ((seen.starts += 1), waiter.wake()),
+      onStarted: () => ((seen.starts += 1), seen.startedAt.push(Date.now()), waiter.wake()),
       onData: (event) => (seen.events.push(event as unknown as { id: string; data: HubEvent }), waiter.wake()),
       onConnectionStateChange: (state) => {
-        if (state.error) seen.renewals.push({ code: state.error.data?.code, lastEventId: state.error.data?.lastEventId });
+        if (!state.error) return;
+        seen.renewals.push({ code: state.error.data?.code, lastEventId: state.error.data?.lastEventId });
+        seen.endedAt.push(Date.now());
       },
       onError: (error) => ((seen.failure = error), waiter.wake()),
     },
@@ -98,6 +100,8 @@ describe('the typed client renews an SSE subscription the hub ended at token exp
       ]);
       expect(stream.seen.calls).toBeGreaterThanOrEqual(3);
       expect(stream.seen.failure).toBeUndefined();
+      // Each gap includes writing a booking in the token function and waiting for the change feed to log it.
+      console.log(`renewals took ${stream.seen.endedAt.slice(0, 2).map((end, i) => stream.seen.startedAt[i + 1]! - end).join(' and ')} ms, the booking written in between included`);
     } finally {
       stream.close();
     }
