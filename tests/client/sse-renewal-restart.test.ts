@@ -66,7 +66,9 @@ describe('SSE renewal across a hub crash', () => {
       await until('the booking after the restart', () => bookingIds().includes(written[1]!));
 
       console.log(`refusals and expiries renewed: ${seen.refusals.join('; ')}`);
-      expect(bookingIds().filter((id) => written.includes(id))).toEqual(written);
+      // A new leader may publish again what the killed one had published but not yet acknowledged (the feed is
+      // at-least-once across a crash): a new log event with its own id. The stream itself repeats no log event.
+      expect([...new Set(bookingIds().filter((id) => written.includes(id)))]).toEqual(written);
       expect(bookedAtKey()).toBe(3);
       const ids = seen.events.map((e) => e.id);
       expect(new Set(ids).size).toBe(ids.length);
