@@ -3,14 +3,6 @@ import type { HubEvent, SessionAvailability } from '@slotcast/shared';
 import { compareEventIds, EVENT_ID, type EventLog, type LoggedEvent } from '../broadcast/event-log.ts';
 import { AsyncQueue } from './queue.ts';
 
-/** Why a stream ended at its token's expiry, with where the renewed stream resumes (the error's `data.lastEventId`). */
-export class StreamExpiredError extends Error {
-  constructor(readonly lastEventId: string) {
-    super('the token expired; subscribe again with a fresh one');
-    this.name = 'StreamExpiredError';
-  }
-}
-
 /** Events a subscriber may fall behind by before its stream is ended (it then resumes from its last id). */
 const BACKLOG_LIMIT = 5_000;
 
@@ -19,8 +11,6 @@ const BACKLOG_LIMIT = 5_000;
  * the log after `lastEventId` or, without a usable id, a snapshot; then live events, each once.
  * Snapshot items get ids "<tip>:s<n>" (the last one plain "<tip>"): resuming from a partial
  * snapshot sends the snapshot again, resuming after it continues from the log.
- * Returns, when `signal` ends it, the id to resume from: everything up to it was sent (with an
- * empty snapshot, the tip it was taken at, though no event carried that id).
  */
 export async function* channelEvents(options: {
   /** The rooms the channel's events are routed to (`deliveryRooms`). */
@@ -60,8 +50,17 @@ export async function* channelEvents(options: {
       last = entry.id;
       yield tracked(entry.id, entry.event);
     }
+    // Ended by `signal`: where to resume. Everything up to it was sent; after an empty snapshot, no event carried it.
     return last;
   } finally {
     stopListening();
+  }
+}
+
+/** Why a stream ended at its token's expiry, with where the renewed stream resumes (the error's `data.lastEventId`). */
+export class StreamExpiredError extends Error {
+  constructor(readonly lastEventId: string) {
+    super('the token expired; subscribe again with a fresh one');
+    this.name = 'StreamExpiredError';
   }
 }

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
-import { keyOf, type Key, type SessionAvailability } from '@slotcast/shared';
+import type { Key, SessionAvailability } from '@slotcast/shared';
 import type { RedisKeys } from '../../cluster/keys.ts';
-import { STALE, versionFloor, type AlertState, type AlertStates, type AvailabilityStores, type CatalogEpoch, type OnceMarks, type SnapshotCache, type VersionCounter } from './ports.ts';
+import { versionFloor, type AvailabilityStores, type CatalogEpoch, type OnceMarks, type SnapshotCache, type VersionCounter } from './ports.ts';
+import { RedisAlertStates } from './redis-alert-states.ts';
 
 // KEYS[1] counter; ARGV count, floor. Returns the first version of the reserved block.
 const RESERVE = `
@@ -25,22 +26,9 @@ redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'EX', ARGV[3])
 return 1
 `;
 
-// KEYS[1] state key; ARGV version, "<version>|<alert>|<overbooked>", ttl ms. Returns "!" when the
-// held state is as new or newer (nothing written), else the held text ("" for none) after writing.
-const SWAP_IF_NEWER = `
-local current = redis.call('GET', KEYS[1])
-if current then
-  local held = tonumber(string.match(current, '^(%d+)|'))
-  if held and held >= tonumber(ARGV[1]) then return '!' end
-end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return current or ''
-`;
-
 type ScriptedRedis = Redis & {
   slotcastReserve(counter: string, count: number, floor: number): Promise<string>;
   slotcastPutIfNewer(key: string, version: number, json: string, ttl: number): Promise<number>;
-  slotcastSwapIfNewer(key: string, version: number, text: string, ttlMs: number): Promise<string>;
 };
 type ScriptedPipeline = ScriptedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
 
@@ -48,7 +36,6 @@ function scripted(redis: Redis): ScriptedRedis {
   if (!('slotcastReserve' in redis)) {
     redis.defineCommand('slotcastReserve', { numberOfKeys: 1, lua: RESERVE });
     redis.defineCommand('slotcastPutIfNewer', { numberOfKeys: 1, lua: PUT_IF_NEWER });
-    redis.defineCommand('slotcastSwapIfNewer', { numberOfKeys: 1, lua: SWAP_IF_NEWER });
   }
   return redis as ScriptedRedis;
 }
@@ -153,32 +140,6 @@ export class RedisOnceMarks implements OnceMarks {
   }
 }
 
-/** One Redis key per (session, date), "<version>|<alert or empty>|<1 if overbooked>", so it works on Redis Cluster too. */
-export class RedisAlertStates implements AlertStates {
-  private readonly redis: ScriptedRedis;
-
-  constructor(
-    redis: Redis,
-    private readonly nameOf: (key: Key) => string,
-  ) {
-    this.redis = scripted(redis);
-  }
-
-  async swap(entries: { key: Key; state: AlertState }[], ttlMs: number): Promise<(AlertState | undefined | typeof STALE)[]> {
-    if (entries.length === 0) return [];
-    const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
-    for (const { key, state } of entries) {
-      void pipeline.slotcastSwapIfNewer(this.nameOf(key), state.version, `${state.version}|${state.alert ?? ''}|${state.overbooked ? 1 : 0}`, ttlMs);
-    }
-    return replies(await pipeline.exec()).map((reply) => {
-      if (reply === '!') return STALE;
-      if (!reply) return undefined;
-      const [version, alert, overbooked] = String(reply).split('|');
-      return { version: Number(version), alert: (alert || null) as AlertState['alert'], overbooked: overbooked === '1' };
-    });
-  }
-}
-
 /** Entries this far outside the feed's horizon live at most this long in the shared cache. */
 const OUTSIDE_HORIZON_TTL_SECONDS = 300;
 
@@ -201,6 +162,6 @@ export function redisStores(redis: Redis, keys: RedisKeys, ttlOf: (key: Key) => 
     versions: new RedisVersionCounter(redis, keys.version),
     epoch: new RedisCatalogEpoch(redis, keys.catalogEpoch),
     marks: new RedisOnceMarks(redis, keys.once),
-    alertStates: new RedisAlertStates(redis, (key) => keys.once(`alert-state:${keyOf(key)}`)),
+    alertStates: new RedisAlertStates(redis, keys.once),
   };
 }
