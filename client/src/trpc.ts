@@ -6,6 +6,8 @@ import {
   type TRPCClient,
 } from '@trpc/client';
 import { DEFAULT_MAX_BATCH_CALLS } from '@slotcast/shared';
+import type { BackoffOptions } from './backoff.ts';
+import { renewalLink } from './renewal.ts';
 import type { AppRouter } from './router.ts';
 
 export type { AppRouter };
@@ -15,8 +17,15 @@ type Token = string | undefined | null;
 export interface SlotcastClientOptions {
   /** The hub's base URL, such as http://localhost:3000 (the client adds /trpc). */
   url: string;
-  /** A bearer token, or a function that returns the current one (so it can be replaced before it expires). */
+  /**
+   * A bearer token, or a function that returns the current one. The hub ends an SSE stream when
+   * its token expires; with a function, the client asks it for a fresh token and subscribes
+   * again, resuming where the stream stopped. With a fixed token the subscription ends with
+   * `onError` UNAUTHORIZED.
+   */
   token?: Token | (() => Token | Promise<Token>);
+  /** Delays between renewals that the hub keeps refusing (a token function handing out bad tokens); default DEFAULT_BACKOFF. */
+  backoff?: BackoffOptions;
   /** For runtimes without a global EventSource (Node 20): pass the `eventsource` package's class. */
   EventSource?: typeof globalThis.EventSource;
   fetch?: typeof globalThis.fetch;
@@ -28,13 +37,15 @@ export type SlotcastClient = TRPCClient<AppRouter>;
 
 /**
  * The typed tRPC client: queries and mutations batched over HTTP with a bearer header,
- * subscriptions over SSE with the token in connection params (EventSource cannot set headers).
+ * subscriptions over SSE with the token in connection params (EventSource cannot set headers),
+ * renewed at the token's expiry when `token` is a function.
  */
 export function createSlotcastClient(options: SlotcastClientOptions): SlotcastClient {
   const url = `${options.url.replace(/\/+$/, '')}/trpc`;
   const currentToken = async () => (typeof options.token === 'function' ? await options.token() : options.token) ?? undefined;
   return createTRPCClient<AppRouter>({
     links: [
+      ...(typeof options.token === 'function' ? [renewalLink({ backoff: options.backoff })] : []),
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: httpSubscriptionLink({

@@ -79,7 +79,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
   const cache = seams.snapshotCache?.(services.stores.cache) ?? services.stores.cache;
   const catalog = new SessionCatalog(reader, services.stores.epoch);
   const compute = new VersionedCompute(catalog, reader, services.stores.versions, config.LOW_AVAILABILITY_RATIO, metrics);
-  const alerts = new AlertRules(reader, services.stores.marks, {
+  const alerts = new AlertRules(reader, services.stores, {
     lowRatio: config.LOW_AVAILABILITY_RATIO,
     highDemandBookings: config.HIGH_DEMAND_BOOKINGS,
     highDemandWindowMs: config.HIGH_DEMAND_WINDOW_MINUTES * 60_000,

@@ -9,7 +9,7 @@ import { VersionedCompute } from '../../server/src/availability/compute.ts';
 import { AlertRules } from '../../server/src/availability/alerts.ts';
 import { AvailabilityReads } from '../../server/src/availability/reads.ts';
 import { AvailabilityWrites } from '../../server/src/availability/writes.ts';
-import { MemoryCatalogEpoch, MemoryOnceMarks, MemorySnapshotCache, MemoryVersionCounter } from '../../server/src/availability/store/memory.ts';
+import { MemoryAlertStates, MemoryCatalogEpoch, MemoryOnceMarks, MemorySnapshotCache, MemoryVersionCounter } from '../../server/src/availability/store/memory.ts';
 import { NoSnapshotCache } from '../support/seams.ts';
 import { testDatabaseUri } from '../support/database.ts';
 
@@ -159,7 +159,7 @@ function sidesOver(hub: TestHub, cache: MemorySnapshotCache, versions: MemoryVer
   const reader = new AvailabilityReader(hub.hub.database.models);
   const catalog = new SessionCatalog(reader, new MemoryCatalogEpoch());
   const compute = new VersionedCompute(catalog, reader, versions, hub.config.LOW_AVAILABILITY_RATIO);
-  const alerts = new AlertRules(reader, new MemoryOnceMarks(), {
+  const alerts = new AlertRules(reader, { marks: new MemoryOnceMarks(), alertStates: new MemoryAlertStates() }, {
     lowRatio: hub.config.LOW_AVAILABILITY_RATIO,
     highDemandBookings: hub.config.HIGH_DEMAND_BOOKINGS,
     highDemandWindowMs: hub.config.HIGH_DEMAND_WINDOW_MINUTES * 60_000,

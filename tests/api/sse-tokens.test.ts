@@ -14,7 +14,7 @@ describe('tokens on SSE', () => {
     const expiresAt = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).exp * 1000;
     const waiter = new Waiter();
     let started = false;
-    let failure: { data?: { code?: string } | null; message: string } | undefined;
+    let failure: { data?: { code?: string; lastEventId?: string } | null; message: string } | undefined;
     const subscription = t.client(token).availability.subscribe.subscribe(
       { channel: 'availability.user.alice' },
       {
@@ -29,6 +29,8 @@ describe('tokens on SSE', () => {
       console.log(`SSE stream ended ${lateBy} ms after the token's expiry`);
       expect(failure?.data?.code).toBe('UNAUTHORIZED');
       expect(failure?.message).toMatch(/expired/);
+      // Where to resume: alice has no bookings, so no event carried an id, but the error names the snapshot's tip.
+      expect(failure?.data?.lastEventId).toMatch(/^\d+-\d+$/);
       expect(lateBy).toBeGreaterThan(-1_000);
     } finally {
       subscription.unsubscribe();

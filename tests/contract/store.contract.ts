@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sampleRow } from '../support/rows.ts';
-import type { AvailabilityStores } from '../../server/src/availability/store/ports.ts';
+import { STALE, type AvailabilityStores } from '../../server/src/availability/store/ports.ts';
 
 const snapshot = (version: number, booked = 1, sessionId?: string, date?: string) => sampleRow(version, booked, { sessionId, date });
 
@@ -65,6 +65,21 @@ export function storeContract(name: string, open: () => Promise<{ store: Availab
       expect(await store.marks.markOnce(['x'], 60_000)).toEqual([false]);
       expect(await store.marks.markOnce(['y', 'x', 'z'], 60_000)).toEqual([true, false, true]);
       expect(await store.marks.markOnce([], 60_000)).toEqual([]);
+    });
+
+    it('swaps in a newer alert state and hands back the one held, refusing an older or equal one', async () => {
+      const { store, reopen } = await open();
+      const one = key('b'.repeat(24), '2026-11-24');
+      const other = key('c'.repeat(24), '2026-11-24');
+      const full = { version: 20, alert: 'no_availability' as const, overbooked: false };
+      const free = { version: 30, alert: null, overbooked: false };
+      expect(await store.alertStates.swap([{ key: one, state: full }], 60_000)).toEqual([undefined]);
+      // Another instance sees the same states; a late (older) or repeated evaluation is STALE and changes nothing.
+      expect(await reopen().alertStates.swap([{ key: one, state: { ...free, version: 10 } }, { key: one, state: full }], 60_000)).toEqual([STALE, STALE]);
+      expect(await store.alertStates.swap([{ key: one, state: free }, { key: other, state: full }], 60_000)).toEqual([full, undefined]);
+      expect(await store.alertStates.swap([{ key: one, state: { version: 31, alert: 'low_availability', overbooked: true } }], 60_000)).toEqual([free]);
+      expect(await store.alertStates.swap([{ key: one, state: { ...free, version: 32 } }], 60_000)).toEqual([{ version: 31, alert: 'low_availability', overbooked: true }]);
+      expect(await store.alertStates.swap([], 60_000)).toEqual([]);
     });
   });
 }

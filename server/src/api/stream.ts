@@ -19,7 +19,7 @@ export async function* channelEvents(options: {
   events: EventLog;
   snapshot: () => Promise<SessionAvailability[]>;
   signal: AbortSignal | undefined;
-}): AsyncGenerator<TrackedEnvelope<HubEvent>> {
+}): AsyncGenerator<TrackedEnvelope<HubEvent>, string> {
   const { events } = options;
   const rooms = new Set(options.rooms);
   const forChannel = (entry: LoggedEvent) => entry.channels.some((room) => rooms.has(room));
@@ -50,7 +50,17 @@ export async function* channelEvents(options: {
       last = entry.id;
       yield tracked(entry.id, entry.event);
     }
+    // Ended by `signal`: where to resume. Everything up to it was sent; after an empty snapshot, no event carried it.
+    return last;
   } finally {
     stopListening();
+  }
+}
+
+/** Why a stream ended at its token's expiry, with where the renewed stream resumes (the error's `data.lastEventId`). */
+export class StreamExpiredError extends Error {
+  constructor(readonly lastEventId: string) {
+    super('the token expired; subscribe again with a fresh one');
+    this.name = 'StreamExpiredError';
   }
 }

@@ -4,6 +4,7 @@ import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { ZodError } from 'zod';
 import { NotFoundError } from '../availability/errors.ts';
 import { ForbiddenError, GuardError, InputError } from '../guard/errors.ts';
+import { StreamExpiredError } from './stream.ts';
 import { unavailableService } from './unavailable.ts';
 import type { GuardReason } from '@slotcast/shared';
 import { hasRole } from '../auth/tokens.ts';
@@ -24,7 +25,7 @@ const BAD_REQUEST_RPC_CODE = TRPC_ERROR_CODES_BY_KEY.BAD_REQUEST;
 
 /** Every error body the API sends: tRPC's default shape, plus the fields at fault on bad input. */
 export type ApiErrorShape = TRPCDefaultErrorShape & {
-  data: TRPCDefaultErrorData & { fields?: string[]; reason?: GuardReason; available?: number };
+  data: TRPCDefaultErrorData & { fields?: string[]; reason?: GuardReason; available?: number; lastEventId?: string };
 };
 
 type FormatterOptions = Parameters<TRPCErrorFormatter<Context, ApiErrorShape>>[0];
@@ -39,6 +40,8 @@ export function errorFormatter({ shape, error }: FormatterOptions): ApiErrorShap
     const { reason, available } = error.cause;
     return { ...shape, data: { ...shape.data, reason, ...(available === undefined ? {} : { available }) } };
   }
+  // An SSE stream ended at its token's expiry names the id to resume from.
+  if (error.cause instanceof StreamExpiredError) return { ...shape, data: { ...shape.data, lastEventId: error.cause.lastEventId } };
   if (error.cause instanceof InputError) return { ...shape, data: { ...shape.data, fields: [error.cause.field] } };
   if (error.code === 'BAD_REQUEST' && error.cause instanceof ZodError) {
     const { message, fields } = describeIssues(error.cause);

@@ -1,7 +1,13 @@
-import { keyOf, type Alert, type IsoDate, type Key } from '@slotcast/shared';
+import { keyOf, type Alert, type IsoDate, type Key, type SessionAvailability } from '@slotcast/shared';
 import type { AvailabilityReader } from './reader.ts';
 import { byStartTime, capacityAlertOf, type AvailabilityFields } from './rules.ts';
-import type { OnceMarks } from './store/ports.ts';
+import { STALE, type AlertState, type AvailabilityStores } from './store/ports.ts';
+
+/**
+ * How long a key's last evaluated state is kept. A key quiet for longer compares with nothing
+ * at its next change, and raises a capacity alert still in force once more.
+ */
+export const ALERT_STATE_TTL_MS = 35 * 24 * 3_600_000;
 
 export interface AlertOptions {
   lowRatio: number;
@@ -9,10 +15,9 @@ export interface AlertOptions {
   highDemandWindowMs: number;
 }
 
-/** One recomputed key as the alert rules see it: what was cached before, what is true now, recent bookings. */
+/** One recomputed key as the alert rules see it: what is true now (with its version), recent bookings. */
 export interface AlertCandidate {
-  before: AvailabilityFields | undefined;
-  next: AvailabilityFields;
+  next: SessionAvailability;
   recent: number;
 }
 
@@ -20,7 +25,7 @@ export interface AlertCandidate {
 export class AlertRules {
   constructor(
     private readonly reader: AvailabilityReader,
-    private readonly marks: OnceMarks,
+    private readonly stores: Pick<AvailabilityStores, 'marks' | 'alertStates'>,
     private readonly options: AlertOptions,
   ) {}
 
@@ -38,23 +43,32 @@ export class AlertRules {
   /**
    * Alerts whose condition begins with each change of one batch, evaluated together: a capacity
    * alert that was not in force, places back on a key that was full, or high demand once per
-   * window (one round of marks for the batch).
+   * window (one round of marks for the batch). "Before" is the state this key was last evaluated
+   * with (and published), swapped for the new one: never the cache, which a reader's fill or a
+   * guarded write may have advanced to the new numbers without anyone being told. An evaluation
+   * older than the held state begins no capacity alert: a newer one has already been judged.
    */
   async begun(batch: AlertCandidate[]): Promise<Alert[][]> {
     const { lowRatio, highDemandBookings, highDemandWindowMs } = this.options;
     const demanding = batch.filter(({ next, recent }) => next.capacity > 0 && recent >= highDemandBookings);
-    const marked = await this.marks.markOnce(demanding.map(({ next }) => `high-demand:${keyOf(next)}`), highDemandWindowMs);
+    const [marked, held] = await Promise.all([
+      this.stores.marks.markOnce(demanding.map(({ next }) => `high-demand:${keyOf(next)}`), highDemandWindowMs),
+      this.stores.alertStates.swap(batch.map(({ next }) => ({ key: next, state: stateOf(next, lowRatio) })), ALERT_STATE_TTL_MS),
+    ]);
     const firstInWindow = new Set(demanding.filter((_, i) => marked[i]));
-    return batch.map((candidate) => {
-      const { before, next, recent } = candidate;
+    return batch.map((candidate, i) => {
+      const { next, recent } = candidate;
+      const before = held[i];
+      const highDemand = firstInWindow.has(candidate) ? [alertOf('high_demand', next, recent)] : [];
+      if (before === STALE) return highDemand;
       const type = capacityAlertOf(next, lowRatio);
-      const reopened = before !== undefined && before.capacity > 0 && before.available === 0 && next.capacity > 0 && next.available > 0;
+      const reopened = before?.alert === 'no_availability' && next.capacity > 0 && next.available > 0;
       // A key that was full and is now oversold (an outside writer) says so again: the guard never hides it.
       const oversold = before !== undefined && !before.overbooked && next.overbooked && type === 'no_availability';
       return [
-        ...(type && (!before || capacityAlertOf(before, lowRatio) !== type || oversold) ? [alertOf(type, next)] : []),
+        ...(type && (!before || before.alert !== type || oversold) ? [alertOf(type, next)] : []),
         ...(reopened ? [alertOf('places_available', next)] : []),
-        ...(firstInWindow.has(candidate) ? [alertOf('high_demand', next, recent)] : []),
+        ...highDemand,
       ];
     });
   }
@@ -71,6 +85,11 @@ export class AlertRules {
       ];
     });
   }
+}
+
+/** What "begins" needs to remember of a row. */
+function stateOf(row: SessionAvailability, lowRatio: number): AlertState {
+  return { version: row.version, alert: capacityAlertOf(row, lowRatio) ?? null, overbooked: row.overbooked };
 }
 
 function alertOf(type: Alert['type'], a: AvailabilityFields, recentBookings?: number): Alert {

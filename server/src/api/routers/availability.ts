@@ -14,7 +14,7 @@ import {
 } from '@slotcast/shared';
 import { peakHoursOf, statsOf, trendsOf } from '../../availability/analytics.ts';
 import { channelAccess } from '../../auth/channel-access.ts';
-import { channelEvents } from '../stream.ts';
+import { channelEvents, StreamExpiredError } from '../stream.ts';
 import { adminProcedure, publicProcedure, router, staffProcedure, toApiError } from '../trpc.ts';
 
 export const availabilityRouter = router({
@@ -69,8 +69,9 @@ export const availabilityRouter = router({
     if (channel.kind === 'session') await reads.requireSession(channel.sessionId).catch((error: unknown) => Promise.reject(toApiError(error)));
     // The stream ends when its token expires, as a socket is dropped: a token must not outlive itself on SSE.
     const expiry = untilExpiry(ctx.principal?.expiresAt, signal);
+    let last: string;
     try {
-      yield* channelEvents({
+      last = yield* channelEvents({
         rooms: deliveryRooms(channel),
         lastEventId: input.lastEventId,
         events,
@@ -83,7 +84,11 @@ export const availabilityRouter = router({
     } finally {
       expiry.clear();
     }
-    if (expiry.expired()) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'the token expired; subscribe again with a fresh one' });
+    // The error says where the stream stopped, so a renewed one resumes there even if no event carried that id.
+    if (expiry.expired()) {
+      const cause = new StreamExpiredError(last);
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: cause.message, cause });
+    }
   }),
 });
 

@@ -1,5 +1,5 @@
 import { keyOf, type Key, type SessionAvailability } from '@slotcast/shared';
-import { versionFloor, type AvailabilityStores, type CatalogEpoch, type OnceMarks, type SnapshotCache, type VersionCounter } from './ports.ts';
+import { STALE, versionFloor, type AlertState, type AlertStates, type AvailabilityStores, type CatalogEpoch, type OnceMarks, type SnapshotCache, type VersionCounter } from './ports.ts';
 
 /** Bounds each in-process map: the oldest written entries go first. */
 const ENTRY_LIMIT = 200_000;
@@ -77,6 +77,24 @@ export class MemoryOnceMarks implements OnceMarks {
   }
 }
 
+export class MemoryAlertStates implements AlertStates {
+  private readonly states = new Map<string, { state: AlertState; expiresAt: number }>();
+
+  async swap(entries: { key: Key; state: AlertState }[], ttlMs: number): Promise<(AlertState | undefined | typeof STALE)[]> {
+    const now = Date.now();
+    return entries.map(({ key, state }) => {
+      const id = keyOf(key);
+      const entry = this.states.get(id);
+      const held = entry && entry.expiresAt > now ? entry.state : undefined;
+      if (held && held.version >= state.version) return STALE;
+      this.states.delete(id);
+      this.states.set(id, { state, expiresAt: now + ttlMs });
+      if (this.states.size > ENTRY_LIMIT) this.states.delete(this.states.keys().next().value!);
+      return held;
+    });
+  }
+}
+
 /** One instance's stores, all in process. */
 export function memoryStores(cacheTtlMs: number): AvailabilityStores {
   return {
@@ -84,5 +102,6 @@ export function memoryStores(cacheTtlMs: number): AvailabilityStores {
     versions: new MemoryVersionCounter(),
     epoch: new MemoryCatalogEpoch(),
     marks: new MemoryOnceMarks(),
+    alertStates: new MemoryAlertStates(),
   };
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Key, SessionAvailability } from '@slotcast/shared';
 import type { RedisKeys } from '../../cluster/keys.ts';
 import { versionFloor, type AvailabilityStores, type CatalogEpoch, type OnceMarks, type SnapshotCache, type VersionCounter } from './ports.ts';
+import { RedisAlertStates } from './redis-alert-states.ts';
 
 // KEYS[1] counter; ARGV count, floor. Returns the first version of the reserved block.
 const RESERVE = `
@@ -161,5 +162,6 @@ export function redisStores(redis: Redis, keys: RedisKeys, ttlOf: (key: Key) => 
     versions: new RedisVersionCounter(redis, keys.version),
     epoch: new RedisCatalogEpoch(redis, keys.catalogEpoch),
     marks: new RedisOnceMarks(redis, keys.once),
+    alertStates: new RedisAlertStates(redis, keys.once),
   };
 }
