@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryKeyIndex } from '../../server/src/feed/key-index.ts';
 import { documentId, horizonOf, translateBookings, translateOverrides, translateSessions } from '../../server/src/feed/translate.ts';
+import { DocumentMapping } from '../../server/src/schema/documents.ts';
+import { DEFAULT_SCHEMA } from '../../server/src/schema/mapping.ts';
+
+/** The default names, with session ids stored as hex strings, so the documents below can be plain objects. */
+const mapping = new DocumentMapping({ ...DEFAULT_SCHEMA, types: { sessionId: 'string', date: 'string' } }, 'UTC');
 
 const S1 = 'a'.repeat(24);
 const S2 = 'b'.repeat(24);
@@ -25,7 +30,7 @@ describe('documentId', () => {
 describe('translateBookings', () => {
   it('recomputes the new key and tells the owner', async () => {
     const index = new MemoryKeyIndex();
-    const { work, needsResync } = await translateBookings([{ operationType: 'insert', fullDocument: booking('b1', S1, '2026-11-24') }], index);
+    const { work, needsResync } = await translateBookings([{ operationType: 'insert', fullDocument: booking('b1', S1, '2026-11-24') }], index, mapping);
     expect(needsResync).toBeUndefined();
     expect(work).toEqual([
       {
@@ -40,11 +45,12 @@ describe('translateBookings', () => {
   it('recomputes the old key too when a booking moves, from the index or a pre-image', async () => {
     const index = new MemoryKeyIndex();
     await index.set([['b1', { sessionId: S1, date: '2026-11-24' }]]);
-    const moved = await translateBookings([{ operationType: 'update', fullDocument: booking('b1', S2, '2026-11-25') }], index);
+    const moved = await translateBookings([{ operationType: 'update', fullDocument: booking('b1', S2, '2026-11-25') }], index, mapping);
     expect(moved.work.map((w) => w.key)).toEqual([{ sessionId: S2, date: '2026-11-25' }, { sessionId: S1, date: '2026-11-24' }]);
     const withPreImage = await translateBookings(
       [{ operationType: 'update', fullDocument: booking('b9', S2, '2026-11-26'), fullDocumentBeforeChange: booking('b9', S1, '2026-11-20') }],
       new MemoryKeyIndex(),
+      mapping,
     );
     expect(withPreImage.work.map((w) => w.key.date)).toEqual(['2026-11-26', '2026-11-20']);
   });
@@ -58,6 +64,7 @@ describe('translateBookings', () => {
         { operationType: 'update', fullDocument: booking('b1', S1, '2026-11-03') },
       ],
       index,
+      mapping,
     );
     expect(work.map((w) => w.key.date).sort()).toEqual(['2026-11-01', '2026-11-02', '2026-11-02', '2026-11-03']);
     expect(await index.get(['b1'])).toEqual([{ sessionId: S1, date: '2026-11-03' }]);
@@ -66,10 +73,10 @@ describe('translateBookings', () => {
   it('uses the index for deletes and asks for a resync when the old key is unknown', async () => {
     const index = new MemoryKeyIndex();
     await index.set([['b1', { sessionId: S1, date: '2026-11-24' }]]);
-    const known = await translateBookings([{ operationType: 'delete', documentKey: { _id: 'b1' }, fullDocument: null }], index);
+    const known = await translateBookings([{ operationType: 'delete', documentKey: { _id: 'b1' }, fullDocument: null }], index, mapping);
     expect(known).toEqual({ work: [{ key: { sessionId: S1, date: '2026-11-24' }, reason: 'booking' }], needsResync: undefined });
     expect(await index.get(['b1'])).toEqual([undefined]);
-    const unknown = await translateBookings([{ operationType: 'delete', documentKey: { _id: 'zz' }, fullDocument: null }], index);
+    const unknown = await translateBookings([{ operationType: 'delete', documentKey: { _id: 'zz' }, fullDocument: null }], index, mapping);
     expect(unknown.work).toEqual([]);
     expect(unknown.needsResync).toMatch(/unknown earlier key/);
   });
@@ -78,7 +85,7 @@ describe('translateBookings', () => {
 describe('translateOverrides and translateSessions', () => {
   it('recomputes an override\'s keys with the override reason', async () => {
     const index = new MemoryKeyIndex();
-    const { work } = await translateOverrides([{ operationType: 'insert', fullDocument: { _id: 'o1', sessionId: S1, date: '2026-12-01', closed: true } }], index);
+    const { work } = await translateOverrides([{ operationType: 'insert', fullDocument: { _id: 'o1', sessionId: S1, date: '2026-12-01', closed: true } }], index, mapping);
     expect(work).toEqual([{ key: { sessionId: S1, date: '2026-12-01' }, reason: 'override' }]);
   });
 
