@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 
 async function startCase(c: SchemaCase) {
-    const db = await openTestDatabase();
+    const db = await openTestDatabase(undefined, { syncIndexes: false });
     const write = writerFor(db.connection, c);
     // Written before the hub starts, as an adopted database would be.
     await write.sessions([

@@ -83,7 +83,7 @@ const started = new Map<SchemaCase, { t: TestHub; db: Awaited<ReturnType<typeof 
 
 beforeAll(async () => {
   for (const c of cases) {
-    const db = await openTestDatabase();
+    const db = await openTestDatabase(undefined, { syncIndexes: false });
     const write = writerFor(db.connection, c);
     await write.sessions([{ _id: ids.swim, name: 'Morning Swim', startTime: '07:00', endTime: '08:00', capacity: 10 }]);
     // The day of the documents written before start-up: within the feed's horizon, so the take-over's scan reads them.

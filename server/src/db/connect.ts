@@ -54,10 +54,11 @@ export interface ConnectOptions {
 
 /** Opens a dedicated connection (not mongoose's global one) and makes sure the indexes exist. */
 export async function connectDatabase(uri: string, options: ConnectOptions = {}): Promise<Database> {
-  const connection = mongoose.createConnection(uri, { ...timeoutsNotIn(uri, options.serverSelectionTimeoutMS), autoIndex: false });
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  // Under a mapping the default-named models are never written: they must not create empty collections in your database.
+  const connection = mongoose.createConnection(uri, { ...timeoutsNotIn(uri, options.serverSelectionTimeoutMS), autoIndex: false, autoCreate: !schema.mapped });
   await connection.asPromise();
   const models = createModels(connection);
-  const schema = options.schema ?? DEFAULT_SCHEMA;
   const documents = mappedDocuments(connection, schema, { timeZone: options.timeZone, misfits: options.misfits });
   if (options.syncIndexes ?? true) {
     // Mapped collections are yours: only the indexes the hub's queries need, added, never changed (schema/indexes.ts).
