@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +59,16 @@ describe('SCHEMA_FILE', () => {
     const message = errorOf(content);
     expect(message.split('\n')).toHaveLength(1);
     expect(message).toContain(`Invalid configuration: SCHEMA_FILE: ${detail}`);
+  });
+
+  it('accepts both examples in docs/data-model.md, and the studio one is the mapping the suites run against', () => {
+    const doc = readFileSync(new URL('../../docs/data-model.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Your own schema'), doc.indexOf('## Documents that do not fit'));
+    const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => JSON.parse(match[1]!) as unknown);
+    expect(examples).toHaveLength(2);
+    for (const example of examples) expect(parseMapping(example).mapped).toBe(true);
+    expect(examples[0]).toEqual(STUDIO_MAPPING);
+    expect(parseMapping(examples[1])).toMatchObject({ bookings: { collection: 'tickets', fields: { userId: 'passenger.account' } }, types: { sessionId: 'objectId', date: 'date' } });
   });
 
   it('a file that cannot be read is named as such', () => {
