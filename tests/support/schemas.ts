@@ -30,6 +30,8 @@ export interface SchemaCase {
   overrideDoc(input: OverrideInput): Record<string, unknown>;
   /** Paths, for updates and for reading back what the hub wrote. */
   paths: { sessionId: string; date: string; userId: string; quantity: string; status: string; updatedAt: string; sessionName: string };
+  /** Every field's path, by the hub's field names, for updates written by field. */
+  fieldPaths: { sessions: Record<string, string>; bookings: Record<string, string>; overrides: Record<string, string> };
   /** A stored date value read back as a calendar date; a stored session id as hex. */
   dateOf(value: unknown): string | undefined;
   sessionIdOf(value: unknown): string | undefined;
@@ -59,6 +61,11 @@ export const defaultCase: SchemaCase = {
   }),
   overrideDoc: ({ sessionId, date, capacity, closed }) => ({ sessionId: new Types.ObjectId(sessionId), date, ...(capacity === undefined ? {} : { capacity }), ...(closed === undefined ? {} : { closed }) }),
   paths: { sessionId: 'sessionId', date: 'date', userId: 'userId', quantity: 'quantity', status: 'status', updatedAt: 'updatedAt', sessionName: 'name' },
+  fieldPaths: {
+    sessions: { name: 'name', startTime: 'startTime', endTime: 'endTime', capacity: 'capacity', daysOfWeek: 'daysOfWeek', active: 'active' },
+    bookings: { sessionId: 'sessionId', date: 'date', userId: 'userId', quantity: 'quantity', status: 'status', createdAt: 'createdAt', updatedAt: 'updatedAt' },
+    overrides: { sessionId: 'sessionId', date: 'date', capacity: 'capacity', closed: 'closed' },
+  },
   dateOf: (value) => (typeof value === 'string' ? value : undefined),
   sessionIdOf: (value) => (value instanceof Types.ObjectId ? value.toHexString() : undefined),
   storedDate: (date) => date,
@@ -110,6 +117,11 @@ export function studioCase(): SchemaCase {
     }),
     overrideDoc: ({ sessionId, date, capacity, closed }) => ({ classId: sessionId, day: parisNoon(date), ...(capacity === undefined ? {} : { seats: capacity }), ...(closed === undefined ? {} : { cancelled: closed }) }),
     paths: { sessionId: 'classId', date: 'day', userId: 'customer.id', quantity: 'seats', status: 'state', updatedAt: 'modified', sessionName: 'title' },
+    fieldPaths: {
+      sessions: STUDIO_MAPPING.sessions.fields,
+      bookings: STUDIO_MAPPING.bookings.fields,
+      overrides: STUDIO_MAPPING.overrides.fields,
+    },
     dateOf: (value) => (value instanceof Date ? parisDate.format(value) : undefined),
     sessionIdOf: (value) => (typeof value === 'string' && /^[0-9a-f]{24}$/i.test(value) ? value.toLowerCase() : undefined),
     storedDate: parisNoon,
@@ -124,6 +136,13 @@ export function writerFor(connection: Connection, c: SchemaCase) {
     sessions: (docs: SessionInput[]) => collection(c.collections.sessions).insertMany(docs.map(c.sessionDoc)),
     bookings: (docs: BookingInput[]) => collection(c.collections.bookings).insertMany(docs.map(c.bookingDoc)),
     overrides: (docs: OverrideInput[]) => collection(c.collections.overrides).insertMany(docs.map(c.overrideDoc)),
+    /** One booking; answers its id. */
+    booking: async (input: Omit<BookingInput, '_id'>) => {
+      const _id = new Types.ObjectId();
+      await collection(c.collections.bookings).insertOne(c.bookingDoc({ ...input, _id }));
+      return _id;
+    },
+    override: async (input: OverrideInput) => (await collection(c.collections.overrides).insertOne(c.overrideDoc(input))).insertedId,
     /** Any raw document (a misfit). */
     raw: (part: 'sessions' | 'bookings' | 'overrides', doc: Record<string, unknown>) => collection(c.collections[part]).insertOne(doc),
     updateBooking: (id: Types.ObjectId, set: Record<string, unknown>) =>
@@ -134,6 +153,25 @@ export function writerFor(connection: Connection, c: SchemaCase) {
       collection(c.collections.bookings).updateOne({ _id: id } as mongo.Filter<mongo.Document>, {
         $set: { [c.paths.sessionId]: c.storedSessionId(sessionId), [c.paths.date]: c.storedDate(date), [c.paths.updatedAt]: new Date() },
       }),
+    /**
+     * An update written by the hub's field names, in this case's layout: `{ quantity: 5 }`,
+     * `{ sessionId, date }` (stored in this case's types), `{ status: 'cancelled' }` (its stored name).
+     * Bookings get their updatedAt too, as a writer following the contract would set it.
+     */
+    set: (part: 'sessions' | 'bookings' | 'overrides', id: unknown, fields: Record<string, unknown>) => {
+      const stored = Object.entries(fields).map(([field, value]) => {
+        const path = c.fieldPaths[part][field]!;
+        if (field === 'sessionId') return [path, c.storedSessionId(String(value))];
+        if (field === 'date') return [path, c.storedDate(String(value))];
+        if (field === 'status' && part === 'bookings') return [path, c.stored[value as Status]];
+        return [path, value];
+      });
+      if (part === 'bookings') stored.push([c.paths.updatedAt, new Date()]);
+      return collection(c.collections[part]).updateOne({ _id: id } as mongo.Filter<mongo.Document>, { $set: Object.fromEntries(stored) });
+    },
+    replaceBooking: (id: Types.ObjectId, input: Omit<BookingInput, '_id'>) =>
+      collection(c.collections.bookings).replaceOne({ _id: id } as mongo.Filter<mongo.Document>, c.bookingDoc({ ...input, _id: id })),
+    remove: (part: 'sessions' | 'bookings' | 'overrides', id: unknown) => collection(c.collections[part]).deleteOne({ _id: id } as mongo.Filter<mongo.Document>),
     renameSession: (id: Types.ObjectId, name: string) =>
       collection(c.collections.sessions).updateOne({ _id: id } as mongo.Filter<mongo.Document>, { $set: { [c.paths.sessionName]: name } }),
   };
