@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Types } from 'mongoose';
+import fc from 'fast-check';
 import { ConfigError, loadConfig } from '../../server/src/config/env.ts';
 import { DEFAULT_SCHEMA, parseMapping } from '../../server/src/schema/mapping.ts';
 import { DocumentMapping } from '../../server/src/schema/documents.ts';
@@ -107,5 +108,26 @@ describe('reading documents through a mapping', () => {
     expect(studio.dateRange('2027-04-01', '2027-04-01')).toEqual({ $gte: new Date('2027-03-31T22:00:00Z'), $lt: new Date('2027-04-01T22:00:00Z') });
     expect(zonedMidnight('2027-01-15', 'Europe/Paris').toISOString()).toBe('2027-01-14T23:00:00.000Z');
     expect(zonedMidnight('2027-01-15', 'America/New_York').toISOString()).toBe('2027-01-15T05:00:00.000Z');
+  });
+});
+
+describe('BSON Date days (property)', () => {
+  const zones = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Pacific/Auckland', 'America/Santiago', 'Australia/Lord_Howe'];
+
+  it('an instant is read as day D exactly when the query range of D holds it', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2035, 0, 1) }), (zone, at) => {
+        const mapping = new DocumentMapping({ ...DEFAULT_SCHEMA, types: { sessionId: 'objectId', date: 'date' } }, zone);
+        const instant = new Date(at);
+        const read = mapping.keyFrom(new Types.ObjectId(), instant);
+        expect(read).toBeDefined();
+        const range = mapping.dateRange(read!.date, read!.date) as { $gte: Date; $lt: Date };
+        expect(range.$gte.getTime()).toBeLessThanOrEqual(at);
+        expect(at).toBeLessThan(range.$lt.getTime());
+        // And the day the hub writes for D is read back as D.
+        expect(mapping.keyFrom(new Types.ObjectId(), mapping.storedDate(read!.date))!.date).toBe(read!.date);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

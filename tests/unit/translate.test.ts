@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { Counter } from 'prom-client';
+import { Types } from 'mongoose';
 import { MemoryKeyIndex } from '../../server/src/feed/key-index.ts';
-import { documentId, horizonOf, translateBookings, translateOverrides, translateSessions } from '../../server/src/feed/translate.ts';
+import { documentId, horizonOf, touches, translateBookings, translateOverrides, translateSessions } from '../../server/src/feed/translate.ts';
 import { DocumentMapping } from '../../server/src/schema/documents.ts';
 import { DEFAULT_SCHEMA } from '../../server/src/schema/mapping.ts';
+import { Misfits } from '../../server/src/schema/misfits.ts';
 
 /** The default names, with session ids stored as hex strings, so the documents below can be plain objects. */
 const mapping = new DocumentMapping({ ...DEFAULT_SCHEMA, types: { sessionId: 'string', date: 'string' } }, 'UTC');
@@ -101,5 +104,62 @@ describe('translateOverrides and translateSessions', () => {
     ]);
     expect(needsResync).toBeUndefined();
     expect(translateSessions([{ operationType: 'update', documentKey: { _id: { $set: {} } }, fullDocument: null }], horizon).needsResync).toBeDefined();
+  });
+});
+
+describe('documents that do not fit, in the feed', () => {
+  const strict = new DocumentMapping(DEFAULT_SCHEMA, 'UTC');
+  const oid = new Types.ObjectId(S1);
+
+  it('tells no owner of a booking without status, a hex-string sessionId or a fractional quantity, and counts each', async () => {
+    const counter = new Counter({ name: 'misfits_test', help: 'test', labelNames: ['collection', 'reason'] as const, registers: [] });
+    const counted = new DocumentMapping(DEFAULT_SCHEMA, 'UTC', new Misfits(counter, undefined));
+    const index = new MemoryKeyIndex();
+    const { work } = await translateBookings(
+      [
+        { operationType: 'insert', fullDocument: { _id: 'm1', sessionId: oid, date: '2026-11-24', userId: 'u1', quantity: 5 } },
+        { operationType: 'insert', fullDocument: { _id: 'm2', sessionId: S1, date: '2026-11-24', userId: 'u1', quantity: 5, status: 'confirmed' } },
+        { operationType: 'insert', fullDocument: { _id: 'm3', sessionId: oid, date: '2026-11-24', userId: 'u1', quantity: 1.5, status: 'confirmed' } },
+      ],
+      index,
+      counted,
+    );
+    expect(work.filter((w) => 'booking' in w && w.booking)).toEqual([]);
+    // A readable key is still recomputed (the document may have counted there before); an unreadable one is not made up.
+    expect(work.map((w) => w.key)).toEqual([
+      { sessionId: S1, date: '2026-11-24' },
+      { sessionId: S1, date: '2026-11-24' },
+    ]);
+    const counts = (await counter.get()).values.map((v) => [v.labels.collection, v.labels.reason, v.value]);
+    expect(counts).toEqual([
+      ['bookings', 'missing:status', 1],
+      ['bookings', 'mistyped:sessionId', 1],
+      ['bookings', 'invalid:quantity', 1],
+    ]);
+    // Seen again (a resync, a later poll): not counted again.
+    await translateBookings([{ operationType: 'update', fullDocument: { _id: 'm1', sessionId: oid, date: '2026-11-24', userId: 'u1', quantity: 5 } }], index, counted);
+    expect((await counter.get()).values.find((v) => v.labels.reason === 'missing:status')?.value).toBe(1);
+    expect(await index.get(['m1', 'm2', 'm3'])).toEqual([{ sessionId: S1, date: '2026-11-24' }, undefined, { sessionId: S1, date: '2026-11-24' }]);
+  });
+
+  it('recomputes the old key of a booking whose key stopped fitting, and forgets it', async () => {
+    const index = new MemoryKeyIndex();
+    await index.set([['b1', { sessionId: S1, date: '2026-11-24' }]]);
+    const { work, needsResync } = await translateBookings(
+      [{ operationType: 'update', fullDocument: { _id: 'b1', sessionId: oid, date: new Date(), userId: 'u1', quantity: 1, status: 'confirmed' } }],
+      index,
+      strict,
+    );
+    expect(work).toEqual([{ key: { sessionId: S1, date: '2026-11-24' }, reason: 'booking' }]);
+    expect(needsResync).toBeUndefined();
+    expect(await index.get(['b1'])).toEqual([undefined]);
+  });
+
+  it('sees a key field changed through a dotted path, a parent replaced or a field removed', () => {
+    const update = (updatedFields: Record<string, unknown>, removedFields: string[] = []) => ({ operationType: 'update', updateDescription: { updatedFields, removedFields } });
+    expect(touches(update({ 'slot.day': 1 }), ['slot.day'])).toBe(true);
+    expect(touches(update({ slot: {} }), ['slot.day'])).toBe(true);
+    expect(touches(update({}, ['classId']), ['classId'])).toBe(true);
+    expect(touches(update({ 'slot.dayNote': 1, seats: 2 }), ['slot.day', 'classId'])).toBe(false);
   });
 });
