@@ -5,7 +5,9 @@ import { openTestDatabase } from '../support/database.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { connect, subscribe, Received } from '../support/sockets.ts';
 import { MON, SAT, SUN, id, ids } from '../support/fixture.ts';
-import { countedByHand, defaultCase, studioCase, writerFor, type SchemaCase } from '../support/schemas.ts';
+import fc from 'fast-check';
+import { waitFor } from '../support/events.ts';
+import { countedByHand, defaultCase, studioCase, writerFor, type SchemaCase, type Status } from '../support/schemas.ts';
 
 /**
  * The same bodies against the default names and a mapped schema: what is written before start-up
@@ -170,5 +172,53 @@ describe.each(cases)('under $name', (c: SchemaCase) => {
     const { booking } = await staff.bookings.cancel.mutate({ bookingId: String(bookingId) });
     expect(booking).toMatchObject({ sessionId: id(ids.spin), date, userId: 'outside-1', quantity: 2, status: 'cancelled' });
     expect((await t.client().availability.bySession.query({ sessionId: id(ids.spin), date })).booked).toBe(0);
+  });
+});
+
+describe.each(cases)('an independent count of random documents under $name', (c: SchemaCase) => {
+  it('byDateRange equals a count straight from the raw documents, misfits included in what is written', async () => {
+    const { t, db } = started.get(c)!;
+    const write = writerFor(db.connection, c);
+    const from = addDays(t.hub.reads.today(), 10);
+    const sessions = [ids.swim, ids.spin].map(id);
+    const bookingArb = fc.record({
+      session: fc.constantFrom(...sessions),
+      day: fc.integer({ min: 0, max: 4 }),
+      quantity: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constantFrom(0, -1, 1.5, 2.25)),
+      status: fc.constantFrom('pending', 'confirmed', 'cancelled', 'expired') as fc.Arbitrary<Status>,
+      userId: fc.constantFrom('a', 'b', 'c'),
+      // Now and then a field of the other schema's type, or none.
+      spoil: fc.constantFrom('none', 'none', 'none', 'none', 'sessionType', 'dateType', 'noStatus', 'noUser'),
+    });
+    const drawn = fc.sample(bookingArb, { numRuns: 150, seed: 20261201 });
+    const docs = drawn.map((b) => {
+      const doc = c.bookingDoc({ sessionId: b.session, date: addDays(from, b.day), userId: b.userId, quantity: b.quantity, status: b.status });
+      const p = c.paths;
+      if (b.spoil === 'sessionType') doc[p.sessionId] = c === defaultCase ? b.session : new Types.ObjectId(b.session);
+      if (b.spoil === 'dateType') doc[p.date] = c === defaultCase ? new Date(`${addDays(from, b.day)}T12:00:00Z`) : addDays(from, b.day);
+      if (b.spoil === 'noStatus') delete doc[p.status];
+      if (b.spoil === 'noUser') {
+        delete doc.userId;
+        delete (doc.customer as Record<string, unknown> | undefined)?.id;
+      }
+      return doc;
+    });
+    for (const doc of docs) await write.raw('bookings', doc);
+    await t.hub.feed!.idle();
+    const byHand = await countedByHand(db.connection, c);
+    // The feed recomputes each key as its writes arrive; waiting for it is waiting for the last key to match.
+    const days = await waitFor(
+      'the hub to count every written key',
+      async () => {
+        const range = await t.client().availability.byDateRange.query({ from, to: addDays(from, 4) });
+        const rows = range.flatMap((day) => day.sessions);
+        return rows.every((row) => row.booked === (byHand.get(keyOf(row)) ?? 0)) ? rows : undefined;
+      },
+      { timeoutMs: 15_000 },
+    ).catch(() => undefined);
+    const rows = days ?? (await t.client().availability.byDateRange.query({ from, to: addDays(from, 4) })).flatMap((day) => day.sessions);
+    expect(rows.map((row) => [keyOf(row), row.booked])).toEqual(rows.map((row) => [keyOf(row), byHand.get(keyOf(row)) ?? 0]));
+    expect(rows.some((row) => row.booked > 0)).toBe(true);
+    expect(drawn.some((b) => b.spoil !== 'none')).toBe(true);
   });
 });
