@@ -65,7 +65,7 @@ const envSchema = z.object({
         return loadMapping(path);
       } catch (error) {
         if (!(error instanceof MappingError)) throw error;
-        ctx.addIssue({ code: 'custom', message: error.message, params: { key: error.key } });
+        ctx.addIssue({ code: 'custom', message: error.message });
         return z.NEVER;
       }
     })

@@ -24,6 +24,7 @@ export class Misfits {
   constructor(
     private readonly counter: Counter<'collection' | 'reason'> | undefined,
     private readonly logger: Logger | undefined,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   report(collection: string, id: string, reason: MisfitReason, path: string): void {
@@ -42,7 +43,7 @@ export class Misfits {
   }
 
   private log(collection: string, id: string, reason: MisfitReason, path: string): void {
-    const now = performance.now();
+    const now = this.now();
     if (now - this.windowStart >= LOG_WINDOW_MS) {
       this.windowStart = now;
       this.linesInWindow = 0;
