@@ -122,6 +122,11 @@ describe.each(cases)('under $name', (c: SchemaCase) => {
     await owner.until('the owner hears of it', (r) => r.bookings.some((u) => u.bookingId === String(bookingId)));
     expect(owner.bookings.find((u) => u.bookingId === String(bookingId))).toMatchObject({ sessionId: id(ids.swim), date: d1, status: 'confirmed', quantity: 3 });
 
+    // A user channel's snapshot lists the keys of the user's upcoming active bookings, read through the schema.
+    const later = new Received(await connect(`http://127.0.0.1:${t.hub.port}`, { token: await t.token('live-user') }));
+    const userAck = await subscribe(later.socket, { channel: 'availability.user.live-user' });
+    expect(userAck.ok && userAck.snapshot.map((row) => [row.sessionId, row.date, row.booked])).toEqual([[id(ids.swim), d1, 3]]);
+
     await write.updateBooking(bookingId, { [c.paths.quantity]: 4 });
     await watcher.until('the quantity', (r) => r.get(id(ids.swim), d1)?.booked === 4);
     await write.moveBooking(bookingId, id(ids.spin), d2);
@@ -162,6 +167,24 @@ describe.each(cases)('under $name', (c: SchemaCase) => {
     expect(cancelled.availability.booked).toBe(0);
     const after = await db.connection.collection(raw).findOne({ _id: new Types.ObjectId(booking.bookingId) } as mongo.Filter<mongo.Document>);
     expect(c.paths.status.split('.').reduce<unknown>((v, p) => (v as Record<string, unknown> | undefined)?.[p], after)).toBe(c.stored.cancelled);
+  });
+
+  it('confirms a hold into a booking of the schema’s form', async () => {
+    const date = addDays(t.hub.reads.today(), 5);
+    const buyer = t.client(await t.token('buyer-2'));
+    const { hold, availability } = await buyer.holds.create.mutate({ sessionId: id(ids.spin), date, quantity: 3 });
+    expect(availability).toMatchObject({ held: 3, booked: 0 });
+    const { booking, availability: after } = await buyer.holds.confirm.mutate({ holdId: hold.holdId });
+    expect(after).toMatchObject({ held: 0, booked: 3 });
+    const stored = await db.connection.collection(c.collections.bookings).findOne({ _id: new Types.ObjectId(booking.bookingId) } as mongo.Filter<mongo.Document>);
+    const at = (path: string) => path.split('.').reduce<unknown>((v, p) => (v as Record<string, unknown> | undefined)?.[p], stored);
+    expect([c.sessionIdOf(at(c.paths.sessionId)), c.dateOf(at(c.paths.date)), at(c.paths.userId), at(c.paths.quantity), at(c.paths.status)]).toEqual([
+      id(ids.spin),
+      date,
+      'buyer-2',
+      3,
+      c.stored.confirmed,
+    ]);
   });
 
   it('cancels a booking another program wrote', async () => {
