@@ -29,6 +29,7 @@ import { Bookings } from './guard/bookings.ts';
 import { HoldSweeper } from './guard/sweeper.ts';
 import { Waitlist } from './guard/waitlist.ts';
 import type { ApiServices } from './api/context.ts';
+import { Misfits } from './schema/misfits.ts';
 
 export interface HubOptions {
   /** Serves the demo page and its assets. */
@@ -69,13 +70,15 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
   if (!config.MONGODB_URI) throw new Error('startHub needs MONGODB_URI; main.ts starts the embedded database');
   const seams = options.seams ?? {};
   const metrics = createMetrics(config.INSTANCE_ID);
-  const database = await connectDatabase(config.MONGODB_URI, { logger });
+  const misfits = new Misfits(metrics.misfitDocuments, logger);
+  // SCHEMA_FILE was read and validated with the configuration; from here on only the mapping knows collection and field names.
+  const database = await connectDatabase(config.MONGODB_URI, { logger, schema: config.SCHEMA_FILE, timeZone: config.TIMEZONE, misfits });
   const services = createServices(config, logger);
   await services.events.ready();
 
   const server = createServer();
   const tokens = new Tokens(config.JWT_SECRET ?? Tokens.randomSecret());
-  const reader = new AvailabilityReader(database.models);
+  const reader = new AvailabilityReader(database.models, database.documents);
   const cache = seams.snapshotCache?.(services.stores.cache) ?? services.stores.cache;
   const catalog = new SessionCatalog(reader, services.stores.epoch);
   const compute = new VersionedCompute(catalog, reader, services.stores.versions, config.LOW_AVAILABILITY_RATIO, metrics);
@@ -111,6 +114,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
   const ledger = new CapacityLedger(database.models, truthOf, logger);
   const guardParts = {
     models: database.models,
+    documents: database.documents,
     catalog,
     reads,
     ledger,
@@ -128,6 +132,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
       ? undefined
       : new ChangeFeed({
           models: database.models,
+          documents: database.documents,
           writes,
           guard: waitlist,
           lease: services.lease,

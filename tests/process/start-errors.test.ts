@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,17 @@ describe('start-up errors are one line naming the variable', () => {
     const line = expectOneLine(result);
     console.log(`Java missing: ${result.ms} ms: ${line}`);
     expect(line).toMatch(/^java is not installed or not on PATH: install a JDK 17 or newer .*, or set MONGODB_URI$/);
+  });
+
+  it('a bad SCHEMA_FILE: the key inside the file, before anything starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'slotcast-schema-'));
+    whenDone(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'mapping.json');
+    writeFileSync(file, JSON.stringify({ bookings: { collection: 42 } }));
+
+    const result = await startHub({ PORT: '0', SCHEMA_FILE: file });
+    const line = expectOneLine(result);
+    expect(line).toBe(`Invalid configuration: SCHEMA_FILE: bookings.collection: expected a string (in ${file})`);
   });
 
   it.each([

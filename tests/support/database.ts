@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import { whenDone } from './cleanup.ts';
-import { connectDatabase, type Database } from '../../server/src/db/connect.ts';
+import { connectDatabase, type ConnectOptions, type Database } from '../../server/src/db/connect.ts';
 import { withDatabase } from '../../server/src/devservices/services.ts';
 import { unique } from './names.ts';
 
@@ -15,8 +15,8 @@ export function testDatabaseUri(): string {
 }
 
 /** Connects to a fresh database for this file and drops it after the file's tests. */
-export async function openTestDatabase(uri = testDatabaseUri()): Promise<Database & { uri: string }> {
-  const database = await connectDatabase(uri);
+export async function openTestDatabase(uri = testDatabaseUri(), options: ConnectOptions = {}): Promise<Database & { uri: string }> {
+  const database = await connectDatabase(uri, options);
   whenDone(async () => {
     await database.connection.dropDatabase();
     await database.close();

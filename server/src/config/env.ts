@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_CALLS, isTimeZone, MAX_RANGE_DAYS } from '@slotcast/shared';
 import { maskCredentials } from './secrets.ts';
+import { loadMapping, MappingError } from '../schema/mapping.ts';
 
 const integer = (min: number, max: number) =>
   z.coerce
@@ -53,6 +54,22 @@ const envSchema = z.object({
   SOCKET_MAX_QUEUED_BYTES: integer(16_384, 1_073_741_824).default(4 * 1024 * 1024),
   /** How long a waitlist offer (a hold with source waitlist) stays open. */
   WAITLIST_OFFER_SECONDS: integer(5, 86_400).default(300),
+  /**
+   * A JSON mapping of your own collections and fields (schema/mapping.ts, docs/data-model.md),
+   * read and validated here, once: the rest of the hub gets the typed schema. Unset: the default names.
+   */
+  SCHEMA_FILE: z
+    .string()
+    .transform((path, ctx) => {
+      try {
+        return loadMapping(path);
+      } catch (error) {
+        if (!(error instanceof MappingError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
   TIMEZONE: z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as Europe/Paris' }).default('UTC'),
   /** Comma-separated origins allowed for browsers (HTTP CORS and WebSocket upgrades); unset allows any. */
   CORS_ORIGINS: z
@@ -146,5 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const variable = String(issue?.path[0] ?? 'environment');
+  // The mapping's own key comes first in its message (`SCHEMA_FILE: bookings.collection: expected a string`), the file's path last.
+  if (variable === 'SCHEMA_FILE') throw new ConfigError(`${variable}:`, `${issue?.message ?? 'is invalid'} (in ${String(input[variable])})`);
   throw new ConfigError(variable, `${issue?.message ?? 'is invalid'}${shownValue(variable, input[variable])}`);
 }

@@ -2,10 +2,16 @@ import mongoose, { type Connection } from 'mongoose';
 import type { Logger } from '../observability/logger.ts';
 import { within } from '../within.ts';
 import { createModels, type Models } from './models.ts';
+import { mappedDocuments, type MappedDocuments } from '../schema/collections.ts';
+import { ensureMappedIndexes } from '../schema/indexes.ts';
+import { DEFAULT_SCHEMA, type DocumentSchema } from '../schema/mapping.ts';
+import type { Misfits } from '../schema/misfits.ts';
 
 export interface Database {
   connection: Connection;
   models: Models;
+  /** Sessions, bookings and overrides under the schema in force, with the mapping that reads them. */
+  documents: MappedDocuments;
   /** True when MongoDB answers a ping within PING_TIMEOUT_MS; never waits longer. */
   ping(): Promise<boolean>;
   /** Closes the connection, waiting at most CLOSE_TIMEOUT_MS for a MongoDB that does not answer. */
@@ -39,15 +45,26 @@ export interface ConnectOptions {
   serverSelectionTimeoutMS?: number;
   /** Where MongoDB going away and coming back is logged (a short outage must not be silent). */
   logger?: Logger;
+  /** SCHEMA_FILE's schema; the default names when unset. */
+  schema?: DocumentSchema;
+  /** TIMEZONE: in which a BSON Date is a calendar date (types.date "date"). */
+  timeZone?: string;
+  misfits?: Misfits;
 }
 
 /** Opens a dedicated connection (not mongoose's global one) and makes sure the indexes exist. */
 export async function connectDatabase(uri: string, options: ConnectOptions = {}): Promise<Database> {
-  const connection = mongoose.createConnection(uri, { ...timeoutsNotIn(uri, options.serverSelectionTimeoutMS), autoIndex: false });
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  // Under a mapping the default-named models are never written: they must not create empty collections in your database.
+  const connection = mongoose.createConnection(uri, { ...timeoutsNotIn(uri, options.serverSelectionTimeoutMS), autoIndex: false, autoCreate: !schema.mapped });
   await connection.asPromise();
   const models = createModels(connection);
+  const documents = mappedDocuments(connection, schema, { timeZone: options.timeZone, misfits: options.misfits });
   if (options.syncIndexes ?? true) {
-    await Promise.all(Object.values(models).map((model) => model.createIndexes()));
+    // Mapped collections are yours: only the indexes the hub's queries need, added, never changed (schema/indexes.ts).
+    const own = schema.mapped ? [models.Hold, models.Ledger, models.Waitlist, models.Idempotency] : Object.values(models);
+    await Promise.all(own.map((model) => model.createIndexes()));
+    if (schema.mapped) await ensureMappedIndexes(documents.collections, schema, options.logger);
   }
   const health = outageLog(options.logger);
   const client = connection.getClient();
@@ -94,6 +111,7 @@ export async function connectDatabase(uri: string, options: ConnectOptions = {})
   return {
     connection,
     models,
+    documents,
     ping,
     async close() {
       const closed = await within(connection.close(), CLOSE_TIMEOUT_MS);

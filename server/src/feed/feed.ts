@@ -2,6 +2,8 @@ import { todayIn, type IsoDate, type Key } from '@slotcast/shared';
 import type { AvailabilityWrites } from '../availability/writes.ts';
 import type { Lease } from '../cluster/lease.ts';
 import type { Models } from '../db/models.ts';
+import type { MappedDocuments } from '../schema/collections.ts';
+import type { Raw, Read } from '../schema/documents.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { Coalescer, type Flush } from './coalescer.ts';
@@ -15,6 +17,8 @@ import { within } from '../within.ts';
 
 export interface ChangeFeedOptions {
   models: Models;
+  /** Sessions, bookings and overrides under the schema in force. */
+  documents: MappedDocuments;
   writes: AvailabilityWrites;
   /** The guard: after a change, its keys' free places are recounted from MongoDB and offered to the waitlist first. */
   guard?: { placesBack(keys: Key[]): Promise<void>; resynced(scope: { from: IsoDate; to: IsoDate }): Promise<void> } & WaitlistLookups;
@@ -54,8 +58,8 @@ export class ChangeFeed {
   private readonly liveness: FeedLiveness;
 
   private readonly translate = {
-    bookings: (events: FeedEvent[]) => translateBookings(events, this.options.bookingKeys),
-    overrides: (events: FeedEvent[]) => translateOverrides(events, this.options.overrideKeys),
+    bookings: (events: FeedEvent[]) => translateBookings(events, this.options.bookingKeys, this.options.documents.mapping),
+    overrides: (events: FeedEvent[]) => translateOverrides(events, this.options.overrideKeys, this.options.documents.mapping),
     sessions: async (events: FeedEvent[]) => translateSessions(events, this.horizon()),
     holds: (events: FeedEvent[]) => translateHolds(events, this.options.guard),
     waitlist: async (events: FeedEvent[]): Promise<Translation> => (this.options.guard ? translateWaitlist(events, this.options.guard) : { work: [] }),
@@ -118,11 +122,12 @@ export class ChangeFeed {
     const generation = ++this.generation;
     let resumedAll = false;
     const { logger, models } = this.options;
+    const { collections } = this.options.documents;
     if (this.mode === 'stream') {
       this.watchers = [
-        new CollectionWatcher(models.Booking.collection, this.options.resumeTokens, this.hooks(this.translate.bookings), logger),
-        new CollectionWatcher(models.Session.collection, this.options.resumeTokens, this.hooks(this.translate.sessions), logger),
-        new CollectionWatcher(models.SessionOverride.collection, this.options.resumeTokens, this.hooks(this.translate.overrides), logger),
+        new CollectionWatcher(collections.bookings, this.options.resumeTokens, this.hooks(this.translate.bookings), logger),
+        new CollectionWatcher(collections.sessions, this.options.resumeTokens, this.hooks(this.translate.sessions), logger),
+        new CollectionWatcher(collections.overrides, this.options.resumeTokens, this.hooks(this.translate.overrides), logger),
         new CollectionWatcher(models.Hold.collection, this.options.resumeTokens, this.hooks(this.translate.holds), logger),
         new CollectionWatcher(models.Waitlist.collection, this.options.resumeTokens, this.hooks(this.translate.waitlist), logger),
       ];
@@ -172,6 +177,7 @@ export class ChangeFeed {
     const run = (translateBatch: (events: FeedEvent[]) => Promise<Translation>) => this.hooks(translateBatch).handle;
     this.poller = new Poller(
       this.options.models,
+      this.options.documents,
       {
         bookings: run(this.translate.bookings),
         holds: run(this.translate.holds),
@@ -190,16 +196,33 @@ export class ChangeFeed {
     return horizonOf(todayIn(this.options.timeZone), this.options.horizonDays);
   }
 
-  /** The key indexes say where each booking and override was; rebuilt from MongoDB on taking the lease. */
+  /**
+   * The key indexes say where each booking and override was; rebuilt from MongoDB on taking the
+   * lease. The same read finds the documents written before now that do not fit the schema (a
+   * date of another type among them), so they are counted in /metrics from the start.
+   */
   private async loadIndexes(): Promise<void> {
     const { from } = this.horizon();
-    const { models, bookingKeys, overrideKeys } = this.options;
-    const entries = async (model: Models['Booking'] | Models['SessionOverride']) =>
-      (await (model as Models['Booking']).find({ date: { $gte: from } }).select({ sessionId: 1, date: 1 }).lean()).map(
-        (doc): [string, Key] => [String(doc._id), { sessionId: String(doc.sessionId), date: doc.date }],
-      );
-    await bookingKeys.set(await entries(models.Booking));
-    await overrideKeys.set(await entries(models.SessionOverride));
+    const { bookingKeys, overrideKeys } = this.options;
+    const { mapping, collections } = this.options.documents;
+    const storedDateType = mapping.schema.types.date === 'date' ? 'date' : 'string';
+    const entries = async (part: 'bookings' | 'overrides') => {
+      const f = mapping.schema[part].fields;
+      const docs = (await collections[part]
+        .find(
+          { $or: [{ [f.date]: mapping.dateRange(from) }, { [f.date]: { $not: { $type: storedDateType } } }] },
+          { projection: Object.fromEntries(Object.values(f).map((path) => [path, 1])) },
+        )
+        .toArray()) as Raw[];
+      return docs.flatMap((doc): [string, Key][] => {
+        const read: Read<{ key: Key }> = part === 'bookings' ? mapping.booking(doc) : mapping.override(doc);
+        mapping.noted(part, doc, read);
+        const key = read.ok ? read.value.key : read.key;
+        return key ? [[String(doc._id), key]] : [];
+      });
+    };
+    await bookingKeys.set(await entries('bookings'));
+    await overrideKeys.set(await entries('overrides'));
   }
 
   /**

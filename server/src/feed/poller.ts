@@ -1,5 +1,7 @@
 import type { Collection } from 'mongoose';
 import type { Models } from '../db/models.ts';
+import type { MappedDocuments } from '../schema/collections.ts';
+import { valueAt } from '../schema/documents.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { FeedEvent } from './translate.ts';
 
@@ -18,29 +20,39 @@ const OVERLAP_MS = 2_000;
 const RESYNC_EVERY_MS = 30_000;
 
 type Doc = Record<string, unknown> & { _id: unknown };
-type TimedDoc = Doc & { updatedAt: Date };
 
-/** Follows one collection by updatedAt: each poll hands on the documents written since the last one, once each. */
+/**
+ * Follows one collection by its updatedAt field (a path of the mapping for bookings): each poll
+ * hands on the documents written since the last one, once each. A document without a Date there
+ * is not seen until a resync.
+ */
 class UpdatedAtCursor {
   private since = new Date(0);
   private readonly seen = new Map<string, number>();
 
-  constructor(private readonly collection: Collection) {}
+  constructor(
+    private readonly collection: Collection,
+    private readonly updatedAt = 'updatedAt',
+  ) {}
+
+  private at(doc: Doc): Date {
+    return valueAt(doc, this.updatedAt) as Date;
+  }
 
   async start(): Promise<void> {
-    const [latest] = await this.collection.find({}, { projection: { updatedAt: 1 } }).sort({ updatedAt: -1 }).limit(1).toArray();
-    this.since = (latest?.updatedAt as Date | undefined) ?? new Date(0);
+    const [latest] = (await this.collection.find({ [this.updatedAt]: { $type: 'date' } }, { projection: { [this.updatedAt]: 1 } }).sort({ [this.updatedAt]: -1 }).limit(1).toArray()) as Doc[];
+    this.since = latest ? this.at(latest) : new Date(0);
   }
 
   async next(): Promise<FeedEvent[]> {
     const docs = (await this.collection
-      .find({ updatedAt: { $gte: new Date(this.since.getTime() - OVERLAP_MS) } })
-      .sort({ updatedAt: 1 })
+      .find({ [this.updatedAt]: { $gte: new Date(this.since.getTime() - OVERLAP_MS) } })
+      .sort({ [this.updatedAt]: 1 })
       .limit(5_000)
-      .toArray()) as TimedDoc[];
-    const fresh = docs.filter((doc) => this.seen.get(String(doc._id)) !== doc.updatedAt.getTime());
-    for (const doc of fresh) this.seen.set(String(doc._id), doc.updatedAt.getTime());
-    if (docs.length > 0) this.since = docs.at(-1)!.updatedAt;
+      .toArray()) as Doc[];
+    const fresh = docs.filter((doc) => this.seen.get(String(doc._id)) !== this.at(doc).getTime());
+    for (const doc of fresh) this.seen.set(String(doc._id), this.at(doc).getTime());
+    if (docs.length > 0) this.since = this.at(docs.at(-1)!);
     const forget = this.since.getTime() - OVERLAP_MS * 2;
     for (const [id, at] of this.seen) if (at < forget) this.seen.delete(id);
     return fresh.map((doc) => ({ operationType: 'update', documentKey: { _id: doc._id }, fullDocument: doc }));
@@ -62,12 +74,13 @@ export class Poller {
 
   constructor(
     private readonly models: Models,
+    private readonly documents: MappedDocuments,
     private readonly hooks: PollerHooks,
     private readonly intervalMs: number,
     private readonly logger: Logger,
   ) {
     this.cursors = {
-      bookings: new UpdatedAtCursor(models.Booking.collection),
+      bookings: new UpdatedAtCursor(documents.collections.bookings, documents.mapping.schema.bookings.fields.updatedAt),
       holds: new UpdatedAtCursor(models.Hold.collection),
       waitlist: new UpdatedAtCursor(models.Waitlist.collection),
     };
@@ -75,8 +88,8 @@ export class Poller {
 
   async start(): Promise<void> {
     await Promise.all(Object.values(this.cursors).map((cursor) => cursor.start()));
-    await this.diff(this.models.Session.collection, this.snapshots.sessions);
-    await this.diff(this.models.SessionOverride.collection, this.snapshots.overrides);
+    await this.diff(this.documents.collections.sessions, this.snapshots.sessions);
+    await this.diff(this.documents.collections.overrides, this.snapshots.overrides);
     this.schedule();
   }
 
@@ -95,9 +108,9 @@ export class Poller {
       if (events.length > 0) await this.hooks[name](events);
     }
 
-    const sessions = await this.diff(this.models.Session.collection, this.snapshots.sessions);
+    const sessions = await this.diff(this.documents.collections.sessions, this.snapshots.sessions);
     if (sessions.length > 0) await this.hooks.sessions(sessions);
-    const overrides = await this.diff(this.models.SessionOverride.collection, this.snapshots.overrides);
+    const overrides = await this.diff(this.documents.collections.overrides, this.snapshots.overrides);
     if (overrides.length > 0) await this.hooks.overrides(overrides);
     if (Date.now() - this.lastResync > RESYNC_EVERY_MS) {
       this.lastResync = Date.now();

@@ -1,6 +1,7 @@
-import { OBJECT_ID, addDays, datesInRange, holdSchema, keyOf, waitlistEntrySchema, type BookingStatus, type Hold, type IsoDate, type Key, type WaitlistEntry } from '@slotcast/shared';
+import { OBJECT_ID, addDays, datesInRange, holdSchema, keyOf, waitlistEntrySchema, type Hold, type IsoDate, type Key, type WaitlistEntry } from '@slotcast/shared';
 import type { Work } from './coalescer.ts';
 import type { KeyIndex } from './key-index.ts';
+import type { DocumentMapping, Raw } from '../schema/documents.ts';
 
 /** The parts of a change event the feed reads; both change streams and the poller produce these. */
 export interface FeedEvent {
@@ -8,7 +9,7 @@ export interface FeedEvent {
   documentKey?: { _id: unknown };
   fullDocument?: Record<string, unknown> | null;
   fullDocumentBeforeChange?: Record<string, unknown> | null;
-  updateDescription?: { updatedFields?: Record<string, unknown> };
+  updateDescription?: { updatedFields?: Record<string, unknown>; removedFields?: string[] };
 }
 
 export interface Translation {
@@ -41,11 +42,24 @@ interface Moved {
   previous?: Key;
 }
 
+/** Whether an update touched a field path: the path itself, a part of it (`slot` of `slot.day`), or inside it. */
+export function touches(event: FeedEvent, paths: string[]): boolean {
+  const changed = [...Object.keys(event.updateDescription?.updatedFields ?? {}), ...(event.updateDescription?.removedFields ?? [])];
+  return changed.some((field) => paths.some((path) => field === path || path.startsWith(`${field}.`) || field.startsWith(`${path}.`)));
+}
+
+/** How a collection keyed by (sessionId, date) is read: the key of a document (undefined when it has none that fits) and the paths of its key fields. */
+interface Keyed {
+  keyOf(doc: Raw): Key | undefined;
+  keyPaths: string[];
+}
+
 /**
  * For documents keyed by (sessionId, date): the key after each event from the document, the key
- * before it from the pre-image or the index, and the index kept up to date.
+ * before it from the pre-image or the index, and the index kept up to date. A document whose key
+ * does not fit the schema counts nowhere: it leaves the index and its old key is recomputed.
  */
-async function trackKeys(events: FeedEvent[], index: KeyIndex, kind: string): Promise<{ moves: Moved[]; needsResync?: string }> {
+async function trackKeys(events: FeedEvent[], index: KeyIndex, kind: string, keyed: Keyed): Promise<{ moves: Moved[]; needsResync?: string }> {
   const ids = events.map((event) => documentId(event) ?? '');
   const known = await index.get(ids);
   const seen: [string, Key][] = [];
@@ -53,16 +67,16 @@ async function trackKeys(events: FeedEvent[], index: KeyIndex, kind: string): Pr
   let needsResync: string | undefined;
   const moves = events.map((event, i): Moved => {
     const id = ids[i]!;
-    const next = keyOfDoc(event.fullDocument);
-    const before = keyOfDoc(event.fullDocumentBeforeChange);
+    const next = event.fullDocument ? keyed.keyOf(event.fullDocument) : undefined;
+    const before = event.fullDocumentBeforeChange ? keyed.keyOf(event.fullDocumentBeforeChange) : undefined;
     const previous = before ?? known[i];
     if (next) {
       seen.push([id, next]);
       // A later event on the same document in this batch moves from here.
       ids.forEach((other, j) => j > i && other === id && (known[j] = next));
     }
-    if (event.operationType === 'delete') gone.push(id);
-    const keyFieldChanged = Object.keys(event.updateDescription?.updatedFields ?? {}).some((f) => f === 'sessionId' || f === 'date');
+    if (event.operationType === 'delete' || (event.fullDocument && !next)) gone.push(id);
+    const keyFieldChanged = touches(event, keyed.keyPaths);
     if (!id || (!previous && (event.operationType === 'delete' || keyFieldChanged))) {
       needsResync = `${kind} ${id} ${event.operationType} with an unknown earlier key`;
     }
@@ -74,28 +88,36 @@ async function trackKeys(events: FeedEvent[], index: KeyIndex, kind: string): Pr
   return { moves, needsResync };
 }
 
-/** bookings: recompute the old and new keys; the owner hears about the booking itself. */
-export async function translateBookings(events: FeedEvent[], index: KeyIndex): Promise<Translation> {
-  const { moves, needsResync } = await trackKeys(events, index, 'booking');
-  const work = moves.flatMap(({ id, doc, next, previous }): Work[] => [
-    ...(next && doc
-      ? [
-          {
-            key: next,
-            reason: 'booking' as const,
-            booking: {
-              bookingId: id,
-              userId: String(doc.userId ?? ''),
-              sessionId: next.sessionId,
-              date: next.date,
-              status: String(doc.status) as BookingStatus,
-              quantity: Number(doc.quantity ?? 0),
-            },
-          },
-        ]
-      : []),
-    ...(previous ? [{ key: previous, reason: 'booking' as const }] : []),
-  ]);
+/** The key a booking or override counts on, when its key fields fit (the rest of it may not: it is then recomputed, and counts nothing). */
+const keyedBy = (mapping: DocumentMapping, part: 'bookings' | 'overrides'): Keyed => {
+  const read = (doc: Raw) => (part === 'bookings' ? mapping.booking(doc) : mapping.override(doc));
+  const { sessionId, date } = mapping.schema[part].fields;
+  return {
+    keyOf: (doc) => {
+      const result = read(doc);
+      return result.ok ? result.value.key : result.key;
+    },
+    keyPaths: [sessionId, date],
+  };
+};
+
+/**
+ * bookings: recompute the old and new keys; the owner hears about the booking itself, only when
+ * it fits the schema (a misfit is counted in /metrics and claims no state it does not have).
+ */
+export async function translateBookings(events: FeedEvent[], index: KeyIndex, mapping: DocumentMapping): Promise<Translation> {
+  const { moves, needsResync } = await trackKeys(events, index, 'booking', keyedBy(mapping, 'bookings'));
+  const work = moves.flatMap(({ id, doc, next, previous }): Work[] => {
+    const booking = doc ? mapping.noted('bookings', doc, mapping.booking(doc)) : undefined;
+    return [
+      ...(next && booking
+        ? [{ key: next, reason: 'booking' as const, booking: { bookingId: id, userId: booking.userId, sessionId: next.sessionId, date: next.date, status: booking.status, quantity: booking.quantity } }]
+        : next
+          ? [{ key: next, reason: 'booking' as const }]
+          : []),
+      ...(previous ? [{ key: previous, reason: 'booking' as const }] : []),
+    ];
+  });
   return { work, needsResync };
 }
 
@@ -171,8 +193,9 @@ export function holdOfEvent(doc: Record<string, unknown>, key: Key): Hold | unde
 }
 
 /** session_overrides: recompute the old and new keys. */
-export async function translateOverrides(events: FeedEvent[], index: KeyIndex): Promise<Translation> {
-  const { moves, needsResync } = await trackKeys(events, index, 'override');
+export async function translateOverrides(events: FeedEvent[], index: KeyIndex, mapping: DocumentMapping): Promise<Translation> {
+  const { moves, needsResync } = await trackKeys(events, index, 'override', keyedBy(mapping, 'overrides'));
+  for (const { doc } of moves) if (doc) mapping.noted('overrides', doc, mapping.override(doc));
   const work = moves.flatMap(({ next, previous }) =>
     [next, previous].filter((key): key is Key => key !== undefined).map((key) => ({ key, reason: 'override' as const })),
   );

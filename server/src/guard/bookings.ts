@@ -1,9 +1,9 @@
-import { Types } from 'mongoose';
+import { Types, type mongo } from 'mongoose';
 import type { Booking, SessionAvailability } from '@slotcast/shared';
 import { NotFoundError } from '../availability/errors.ts';
 import { hasRole, type Principal } from '../auth/tokens.ts';
-import { bookingOf, keyOfDoc, updateIf } from './docs.ts';
-import type { BookingDoc } from '../db/models.ts';
+import { keyOfDoc } from './docs.ts';
+import type { Raw } from '../schema/documents.ts';
 import { ForbiddenError, GuardError } from './errors.ts';
 import { CONFIRM_GRACE_MS, type GuardParts, type Holds } from './holds.ts';
 import type { Waitlist } from './waitlist.ts';
@@ -38,14 +38,25 @@ export class Bookings {
 
   /** Cancels an active booking (the hub's or any writer's); its places come back at once, to the waitlist first. */
   async cancel(principal: Principal, input: { bookingId: string }): Promise<{ booking: Booking; availability: SessionAvailability }> {
-    const { models, reads } = this.parts;
-    const current = await models.Booking.findById(input.bookingId).lean();
-    if (!current) throw new NotFoundError(`no booking ${input.bookingId}`);
+    const { reads, documents } = this.parts;
+    const { mapping, collections } = documents;
+    // Another program's ids may be strings; the hub's are ObjectIds.
+    const found = (await collections.bookings.findOne({ _id: { $in: [new Types.ObjectId(input.bookingId), input.bookingId] } } as mongo.Filter<mongo.Document>)) as Raw | null;
+    if (!found) throw new NotFoundError(`no booking ${input.bookingId}`);
+    const current = mapping.noted('bookings', found, mapping.booking(found));
+    // A booking that does not fit the schema counts nowhere: there are no places to give back.
+    if (!current) throw new GuardError(GUARD_REASON.BOOKING_INACTIVE, `booking ${input.bookingId} does not fit the schema, so it counts in no availability`);
     if (current.userId !== principal.userId && !hasRole(principal, 'staff', 'admin')) throw new ForbiddenError(`booking ${input.bookingId} is someone else's`);
-    const doc = await updateIf<BookingDoc>(models.Booking, { _id: current._id, status: { $in: ['pending', 'confirmed'] } }, { $set: { status: 'cancelled', updatedAt: new Date() } });
-    if (!doc) throw new GuardError(GUARD_REASON.BOOKING_INACTIVE, `booking ${input.bookingId} is no longer active (${current.status})`);
-    const key = { sessionId: String(doc.sessionId), date: doc.date };
-    await this.waitlist.placesBack([key]);
-    return { booking: bookingOf(doc), availability: await reads.fresh(key) };
+    const { filter, update } = mapping.cancelling(found._id);
+    const { modifiedCount } = await collections.bookings.updateOne(filter as mongo.Filter<mongo.Document>, update);
+    if (modifiedCount === 0) throw new GuardError(GUARD_REASON.BOOKING_INACTIVE, `booking ${input.bookingId} is no longer active (${current.status})`);
+    const after = (await collections.bookings.findOne({ _id: found._id } as mongo.Filter<mongo.Document>)) as Raw | null;
+    const read = after ? mapping.booking(after) : undefined;
+    const doc = read?.ok ? read.value : { ...current, status: 'cancelled' as const };
+    await this.waitlist.placesBack([doc.key]);
+    return {
+      booking: { bookingId: doc.id, sessionId: doc.key.sessionId, date: doc.key.date, userId: doc.userId, quantity: doc.quantity, status: doc.status },
+      availability: await reads.fresh(doc.key),
+    };
   }
 }

@@ -1,5 +1,5 @@
-import type { Booking, Hold, Key } from '@slotcast/shared';
-import type { BookingDoc, HoldDoc } from '../db/models.ts';
+import type { Hold, Key } from '@slotcast/shared';
+import type { HoldDoc } from '../db/models.ts';
 
 /** The contract's `hold` of a stored document. */
 export function holdOf(doc: HoldDoc): Hold {
@@ -13,18 +13,6 @@ export function holdOf(doc: HoldDoc): Hold {
     expiresAt: doc.expiresAt.toISOString(),
     source: doc.source,
     ...(doc.bookingId ? { bookingId: String(doc.bookingId) } : {}),
-  };
-}
-
-/** The contract's `booking` of a stored document. */
-export function bookingOf(doc: Pick<BookingDoc, '_id' | 'sessionId' | 'date' | 'userId' | 'quantity' | 'status'>): Booking {
-  return {
-    bookingId: String(doc._id),
-    sessionId: String(doc.sessionId),
-    date: doc.date,
-    userId: doc.userId,
-    quantity: doc.quantity,
-    status: doc.status,
   };
 }
 

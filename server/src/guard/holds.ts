@@ -4,7 +4,8 @@ import type { SessionCatalog } from '../availability/catalog.ts';
 import type { AvailabilityReads } from '../availability/reads.ts';
 import { hasRole, type Principal } from '../auth/tokens.ts';
 import type { Models, HoldDoc } from '../db/models.ts';
-import { bookingOf, holdOf, keyOfDoc, updateIf } from './docs.ts';
+import type { MappedDocuments } from '../schema/collections.ts';
+import { holdOf, keyOfDoc, updateIf } from './docs.ts';
 import { ForbiddenError, GuardError, InputError } from './errors.ts';
 import { NotFoundError } from '../availability/errors.ts';
 import type { IdempotentCalls } from './idempotency.ts';
@@ -19,6 +20,8 @@ export interface GuardOptions {
 
 export interface GuardParts {
   models: Models;
+  /** Bookings are yours (SCHEMA_FILE): written through the mapping; holds and the rest are the hub's. */
+  documents: MappedDocuments;
   catalog: SessionCatalog;
   reads: AvailabilityReads;
   ledger: CapacityLedger;
@@ -156,23 +159,24 @@ export class Holds {
 
   /** Writes the booking of a hold whose confirm began (idempotent: the booking's id is the hold's bookingId), then marks the hold confirmed. */
   async complete(hold: HoldDoc) {
-    const { models } = this.parts;
+    const { models, documents } = this.parts;
     const booking = {
       _id: hold.bookingId!,
-      sessionId: hold.sessionId,
+      sessionId: String(hold.sessionId),
       date: hold.date,
       userId: hold.userId,
       quantity: hold.quantity,
       status: 'confirmed' as const,
     };
     try {
-      await models.Booking.collection.insertOne({ ...booking, createdAt: new Date(), updatedAt: new Date() });
+      await documents.collections.bookings.insertOne(documents.mapping.newBooking(booking));
     } catch (error) {
       if ((error as { code?: number }).code !== 11000) throw error;
     }
     await models.Hold.updateOne({ _id: hold._id, status: 'active' }, { $set: { status: 'confirmed', updatedAt: new Date() } });
     if (hold.source === 'waitlist') await this.waitlist.offerAccepted(hold._id);
-    return bookingOf(booking);
+    const { _id, ...fields } = booking;
+    return { bookingId: String(_id), ...fields };
   }
 
   /** A hold was released or expired: its places come back, to the waitlist first. */

@@ -100,6 +100,12 @@ export function createMetrics(instanceId: string) {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    misfitDocuments: new Counter({
+      name: 'slotcast_misfit_documents_total',
+      help: 'Documents that do not fit the schema in force (SCHEMA_FILE or the default names), counted once each by collection and reason; they count in no availability',
+      labelNames: ['collection', 'reason'] as const,
+      registers: [registry],
+    }),
     cacheLookups: new Counter({
       name: 'slotcast_cache_lookups_total',
       help: 'Availability cache lookups by result',

@@ -28,7 +28,9 @@ export async function startInstance(given: Config, logger: Logger, running: Runn
     const uri = withDatabase(embedded.uri, 'slotcast');
     config = { ...config, MONGODB_URI: uri };
     logger.info({ pid: embedded.pid, uri }, 'embedded development database started (in memory)');
-    if (config.SEED_DEMO) {
+    // The demo data is written with the default names: under SCHEMA_FILE the hub would not read it.
+    if (config.SCHEMA_FILE) logger.info('SCHEMA_FILE is set: no demo data is seeded (it is written with the default names)');
+    if (config.SEED_DEMO && !config.SCHEMA_FILE) {
       // Seeded before the hub listens, so the first visitor sees the schedule, not numbers still arriving.
       const seeding = await connectDatabase(uri);
       try {
@@ -46,7 +48,7 @@ export async function startInstance(given: Config, logger: Logger, running: Runn
     page: createPageHandler({
       today: () => todayIn(config.TIMEZONE),
       // Only the embedded development database gets the button that writes bookings.
-      simulate: running.embedded ? (date) => simulateBurst(database(), date) : undefined,
+      simulate: running.embedded && !config.SCHEMA_FILE ? (date) => simulateBurst(database(), date) : undefined,
       // Demo users sign in without a password, so only against the embedded database too.
       demoToken: running.embedded ? (user, staff) => running.hub!.tokens.sign({ sub: user, roles: staff ? ['staff'] : [] }, '12h') : undefined,
       logger,
