@@ -41,15 +41,18 @@ export function datesInRange(from: IsoDate, to: IsoDate): IsoDate[] {
   return Array.from({ length: Math.max(0, count) }, (_, i) => addDays(from, i));
 }
 
+/** Building a formatter costs far more than formatting with one; a hub uses one or two zones. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The calendar date at `now` in an IANA time zone. */
 export function todayIn(timeZone: string, now: Date = new Date()): IsoDate {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(now);
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    // en-CA formats as YYYY-MM-DD.
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(now);
 }
 
 export function isTimeZone(value: string): boolean {

@@ -108,6 +108,9 @@ describe('reading documents through a mapping', () => {
     expect(studio.dateRange('2027-04-01', '2027-04-01')).toEqual({ $gte: new Date('2027-03-31T22:00:00Z'), $lt: new Date('2027-04-01T22:00:00Z') });
     expect(zonedMidnight('2027-01-15', 'Europe/Paris').toISOString()).toBe('2027-01-14T23:00:00.000Z');
     expect(zonedMidnight('2027-01-15', 'America/New_York').toISOString()).toBe('2027-01-15T05:00:00.000Z');
+    // Santiago skips midnight when DST begins (23:59:59 -04 is followed by 01:00 -03): the day begins at the jump.
+    expect(zonedMidnight('2030-09-08', 'America/Santiago').toISOString()).toBe('2030-09-08T04:00:00.000Z');
+    expect(zonedMidnight('2030-09-07', 'America/Santiago').toISOString()).toBe('2030-09-07T04:00:00.000Z');
   });
 });
 
