@@ -127,7 +127,7 @@ describe('failover with the default lease', () => {
     console.log(`SIGTERM: takeover after ${takeover} ms; first fresh update per socket after ${times.join(', ')} ms`);
     expect(await stopped).toBe(0);
     // Released once the feed has drained, and taken at once: a follower's own next try could come
-    // up to a third of the lease (667 ms) later, an expiry up to the whole lease (2 s).
+    // up to a third of the lease (500 ms) later, an expiry up to the whole lease (1.5 s).
     const released = world.a.logs.find((line) => line.msg === 'leader lease lost' && line.reason === 'stopping');
     expect(released, 'the stopping leader released its lease').toBeDefined();
     const afterRelease = takeover - (Date.parse(String(released!.time)) - stoppedAt);

@@ -64,7 +64,7 @@ const envSchema = z.object({
    * killed outright is replaced as its lease runs out, within this; a leader paused (GC, SIGSTOP)
    * longer than two thirds of it may lose the lease. docs/architecture.md, "Failover".
    */
-  LEADER_LEASE_MS: integer(300, 600_000).default(2_000),
+  LEADER_LEASE_MS: integer(300, 600_000).default(1_500),
   /** auto: change streams, falling back to polling where MongoDB has none (standalone). */
   FEED_MODE: z.enum(['auto', 'stream', 'poll']).default('auto'),
   /** Days ahead that a resync (after a leader change or lost history) recomputes. */
