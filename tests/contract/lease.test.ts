@@ -1,4 +1,4 @@
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { redisKeys } from '../../server/src/cluster/keys.ts';
@@ -83,5 +83,18 @@ describe('redis lease takeover timing', () => {
     await second.running.held(2_000);
     expect(performance.now() - stoppedAt).toBeLessThan(1_000);
     expect(second.running.lease.epoch).toBeGreaterThan(first.running.acquired[0]!);
+  });
+
+  it('a holding that ran out while no one took it is taken back by the next renewal, same epoch, no loss', async () => {
+    const { keys, open, store } = world();
+    const first = open('first', 3_000);
+    const epoch = await first.running.held();
+    const holding = await store.get(keys.leader);
+    // As if a renewal had come too late (a blocked event loop): the holding is gone, the epoch counter has not moved.
+    await store.del(keys.leader);
+    await vi.waitFor(async () => expect(await store.get(keys.leader)).toBe(holding), { timeout: 3_000, interval: 50 });
+    expect(first.running.lost).toEqual([]);
+    expect(first.running.lease.epoch).toBe(epoch);
+    expect(first.running.lease.isHeld()).toBe(true);
   });
 });

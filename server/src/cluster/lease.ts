@@ -70,9 +70,16 @@ local epoch = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. epoch, 'PX', ARGV[2])
 return epoch
 `;
-// KEYS leader; ARGV holder|epoch, ttlMs.
+// KEYS leader, epochCounter; ARGV holder|epoch, ttlMs, epoch. Also takes back a holding that
+// expired while nobody acquired after it (the epoch counter has not moved): a renewal sent late
+// by a busy event loop keeps the lease when no other instance took it meanwhile.
 const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if held == false and redis.call('GET', KEYS[2]) == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
 return 0
 `;
 // KEYS leader, target; ARGV holder|epoch, value.
@@ -145,9 +152,13 @@ export class RedisLease implements Lease {
     let nextInMs = this.everyMs;
     try {
       if (this.epoch > 0) {
-        const renewed = await this.redis.eval(RENEW, 1, this.keys.leader, this.token, this.ttlMs);
-        if (renewed === 1) this.confirmedAt = startedAt;
-        else this.lose('another instance holds the lease');
+        const renewed = await this.redis.eval(RENEW, 2, this.keys.leader, this.keys.leaderEpoch, this.token, this.ttlMs, this.epoch);
+        if (renewed === 1) {
+          // Answered later than a TTL after it was sent (a blocked event loop): still ours, but
+          // isHeld() stays false until a renewal is confirmed in time, so renew again at once.
+          this.confirmedAt = startedAt;
+          if (!this.isHeld()) nextInMs = 0;
+        } else this.lose('another instance holds the lease');
       } else if (startedAt >= this.holdOffUntil) {
         const answer = Number(await this.redis.eval(ACQUIRE, 2, this.keys.leader, this.keys.leaderEpoch, this.holder, this.ttlMs));
         if (answer > 0 && !this.stopped) {
@@ -160,7 +171,8 @@ export class RedisLease implements Lease {
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'lease renewal failed');
     }
-    if (this.epoch > 0 && !this.isHeld()) this.lose('renewal not confirmed within the TTL');
+    // No answer (Redis away, a timeout) for a TTL: deposed. A late "yes" is not a loss (above).
+    if (this.epoch > 0 && !this.isHeld() && nextInMs !== 0) this.lose('renewal not confirmed within the TTL');
     this.ticking = false;
     if (this.wakeAgain && this.epoch === 0) nextInMs = 0;
     this.wakeAgain = false;
