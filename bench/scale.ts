@@ -12,7 +12,7 @@
  * Starts MongoDB (mongo-java-server) and redis-server through the dev-services helper and stops
  * everything it started, on success, failure or Ctrl-C. Quick trials only (the documented figures
  * use the defaults): BENCH_SCALE_PARTS (traffic,capacity,instances), BENCH_SCALE_SOCKETS (10000),
- * BENCH_SCALE_STEP_SECONDS (6), BENCH_SCALE_RATES (25,50,100,200,400,800,1600,3200).
+ * BENCH_SCALE_STEP_SECONDS (6), BENCH_SCALE_RATES (25,50,100,200,400,600,800,1200,1600).
  */
 import { loadavg } from 'node:os';
 import mongoose from 'mongoose';
@@ -30,7 +30,7 @@ const PARTS = new Set((process.env.BENCH_SCALE_PARTS || 'traffic,capacity,instan
 const SOCKETS = Number(process.env.BENCH_SCALE_SOCKETS || 10_000);
 const STEP_SECONDS = Number(process.env.BENCH_SCALE_STEP_SECONDS || 6);
 const BROADCASTS = 1_000;
-const RATES = (process.env.BENCH_SCALE_RATES || '25,50,100,200,400,800,1600,3200').split(',').map(Number);
+const RATES = (process.env.BENCH_SCALE_RATES || '25,50,100,200,400,600,800,1200,1600').split(',').map(Number);
 const P99_TARGET_MS = 500;
 const CAPACITY_SOCKETS = 2;
 const RAW = { seconds: 4, concurrency: 16 };
