@@ -19,7 +19,7 @@ export function spawnHub(name: string, env: Record<string, string>): HubProcess 
   return spawnHubProcess(env, {
     name,
     onLog: (line) => {
-      if (line.level >= 50) console.error(`  ${name}: ${line.msg}`);
+      if (line.level >= Number(process.env.BENCH_ECHO_LEVEL || 50)) console.error(`  ${name}: ${line.msg}`);
     },
   });
 }

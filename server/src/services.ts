@@ -62,7 +62,9 @@ function redisServices(config: Config, url: string, logger: Logger): Services {
   const pub = createRedis(url, logger, 'adapter-pub', undefined, { maxRetriesPerRequest: null });
   // No ready check: the adapter's SUBSCRIBE may reach the wire first, and the check's INFO is then refused (ioredis#2037).
   const sub = createRedis(url, logger, 'adapter-sub', undefined, { maxRetriesPerRequest: null, enableReadyCheck: false });
-  const lease = new RedisLease(commands, keys, config.INSTANCE_ID, config.LEADER_LEASE_MS, logger);
+  // Its own connection: a subscribed one can send no other command. It hears a released lease at once.
+  const leaseSub = createRedis(url, logger, 'lease-sub', undefined, { maxRetriesPerRequest: null, enableReadyCheck: false });
+  const lease = new RedisLease(commands, keys, config.INSTANCE_ID, config.LEADER_LEASE_MS, logger, leaseSub);
   const events = new RedisEventLog(commands, keys.events, logger);
   return {
     mode: 'multi-instance',
@@ -77,7 +79,7 @@ function redisServices(config: Config, url: string, logger: Logger): Services {
     answers: () => redisAnswers(commands),
     async close() {
       await events.close();
-      for (const client of [commands, pub, sub]) {
+      for (const client of [commands, pub, sub, leaseSub]) {
         if (client.status === 'ready') await client.quit();
         else client.disconnect();
       }

@@ -12,8 +12,9 @@ export const LEASE_MS = 1000;
 /**
  * Hub processes sharing one MongoDB database and a redis-server of their own (so a test may restart it).
  * `mongoUri` (with a database name) points them at a MongoDB of the test's own, such as a wire server it may freeze.
+ * Unless `defaults`, the lease is LEASE_MS and coalescing 20 ms, so that tests of other things take over quickly.
  */
-export async function startCluster(options: { env?: Record<string, string>; mongoUri?: string } = {}) {
+export async function startCluster(options: { env?: Record<string, string>; mongoUri?: string; defaults?: boolean } = {}) {
   const redis: { server: RedisServer } = { server: await startRedisServer() };
   const mongoUri = options.mongoUri ?? testDatabaseUri();
   const database: Database = await connectDatabase(mongoUri);
@@ -34,8 +35,8 @@ export async function startCluster(options: { env?: Record<string, string>; mong
       REDIS_KEY_PREFIX: prefix,
       INSTANCE_ID: name,
       JWT_SECRET: TEST_JWT_SECRET,
-      LEADER_LEASE_MS: String(LEASE_MS),
-      COALESCE_MS: '20',
+      // `defaults`: the lease and coalescing a deployment gets without setting them.
+      ...(options.defaults ? {} : { LEADER_LEASE_MS: String(LEASE_MS), COALESCE_MS: '20' }),
       ...options.env,
     });
     hubs.push(hub);

@@ -13,6 +13,8 @@ export function redisKeys(prefix: string) {
     events: `${prefix}:events`,
     leader: `${prefix}:leader`,
     leaderEpoch: `${prefix}:leader-epoch`,
+    /** Pub/sub: a holder that lets go of the lease says so here, and followers try at once. */
+    leaderFree: `${prefix}:leader-free`,
     resumeToken: (collection: string) => `${prefix}:resume-token:${collection}`,
     bookingKeys: `${prefix}:booking-keys`,
     overrideKeys: `${prefix}:override-keys`,

@@ -76,8 +76,12 @@ const envSchema = z.object({
     .string()
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .optional(),
-  /** How long the change-feed lease lives without renewal; a new leader takes over within about twice this. */
-  LEADER_LEASE_MS: integer(300, 600_000).default(10_000),
+  /**
+   * How long the change-feed lease lives without renewal (renewed every third of it): a leader
+   * killed outright is replaced as its lease runs out, within this; a leader paused (GC, SIGSTOP)
+   * longer than two thirds of it may lose the lease. docs/architecture.md, "Failover".
+   */
+  LEADER_LEASE_MS: integer(300, 600_000).default(1_500),
   /** auto: change streams, falling back to polling where MongoDB has none (standalone). */
   FEED_MODE: z.enum(['auto', 'stream', 'poll']).default('auto'),
   /** Days ahead that a resync (after a leader change or lost history) recomputes. */

@@ -203,16 +203,31 @@ export class CollectionWatcher {
     );
   }
 
+  /**
+   * Queues one step that takes the buffer when it runs, not when it is queued: whatever arrives
+   * while a batch is being handled (its coalescing window and recompute) becomes one batch, so
+   * the feed keeps up by handling more per batch instead of queueing a batch per pull.
+   */
   private schedule(generation: number): void {
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
-      this.scheduled = false;
-      if (generation !== this.generation) return;
-      const batch = this.buffer;
-      this.buffer = [];
-      if (batch.length > 0) this.enqueue(() => this.handleBatch(batch, generation));
+      if (generation !== this.generation) return this.rescheduleForCurrent();
+      this.enqueue(async () => {
+        // The buffer holds only the current stream's events (a drop empties it and bumps the generation).
+        if (generation !== this.generation) return this.rescheduleForCurrent();
+        this.scheduled = false;
+        const batch = this.buffer;
+        this.buffer = [];
+        if (batch.length > 0) await this.handleBatch(batch, generation);
+      });
     });
+  }
+
+  /** A step of a dropped stream: the current stream's events (if any came meanwhile) get a step of their own. */
+  private rescheduleForCurrent(): void {
+    this.scheduled = false;
+    if (this.buffer.length > 0) this.schedule(this.generation);
   }
 
   private async handleBatch(batch: Pulled[], generation: number): Promise<void> {

@@ -88,7 +88,8 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     },
     async close() {
       stopDropping();
-      nsp.disconnectSockets(true);
+      // Local: through the Redis adapter, nsp.disconnectSockets would close every instance's sockets.
+      nsp.local.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
     },
   };
