@@ -9,7 +9,6 @@ const HEALTH_TTL_MS = 10_000;
  * and answers reads on every master these keys live on (one key per slice of a cluster's slots).
  */
 export async function storeRoundTrip(redis: RedisClient, keys: string[], timeoutMs: number): Promise<boolean> {
-  if (redis.status !== 'ready') return false;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
   const checked = Promise.all(
