@@ -61,15 +61,19 @@ function memoryServices(config: Config): Services {
 
 /** How long each readiness round trip may take, so /readyz answers within a second. */
 const READY_TIMEOUT_MS = 500;
+/** How often a cluster that lost a master is asked whether it answers again. */
+const RECOVERY_CHECK_MS = 250;
 
 function redisServices(config: Config, target: RedisTarget, logger: Logger): Services {
   const cluster = 'cluster' in target;
   const keys = redisKeys(config.REDIS_KEY_PREFIX, { spread: cluster ? CLUSTER_EVENT_BUCKETS : 1 });
   const listeners: (() => void)[] = [];
-  const commands = createRedis(target, logger, 'commands', () => listeners.forEach((listener) => listener()), { autoPipeline: true });
+  const recovered = () => listeners.forEach((listener) => listener());
+  const commands = createRedis(target, logger, 'commands', recovered);
   // The adapter publishes without handling failures; an offline queue that never gives up keeps a Redis outage from becoming an unhandled rejection.
   const pub = createRedis(target, logger, 'adapter-pub', undefined, { waitForConnection: true });
-  const sub = createRedis(target, logger, 'adapter-sub', undefined, { waitForConnection: true, subscriber: true });
+  // On a cluster one master can fail alone; the sharded subscribers resubscribing is the first sign it is back (see below).
+  const sub = createRedis(target, logger, 'adapter-sub', cluster ? () => void confirmRecovered() : undefined, { waitForConnection: true, subscriber: true });
   const readers: RedisClient[] = [];
   // The command connection reports Redis errors; the readers only wait on XREAD.
   const openReader = () => {
@@ -81,6 +85,24 @@ function redisServices(config: Config, target: RedisTarget, logger: Logger): Ser
   const events = new RedisEventLog(commands, keys.events, logger, openReader);
   const pubsub = redisPubSub({ pub, sub, channelPrefix: keys.adapter, healthPrefix: keys.adapterHealth, instance: config.INSTANCE_ID, sharded: cluster });
   const health = keys.health(config.INSTANCE_ID);
+  const answers = async () => (await Promise.all([storeRoundTrip(commands, health, READY_TIMEOUT_MS), pubsub.roundTrip(READY_TIMEOUT_MS)])).every(Boolean);
+  let closed = false;
+  let confirming = false;
+  /**
+   * The subscriber group also says it is ready after a reset that still points at the failed
+   * master (before its replica is promoted): sockets told to resync then would read snapshots from
+   * slots nobody serves. So recovery is announced once a full round trip answers again.
+   */
+  async function confirmRecovered(): Promise<void> {
+    if (confirming) return;
+    confirming = true;
+    try {
+      while (!closed && !(await answers())) await new Promise((resolve) => setTimeout(resolve, RECOVERY_CHECK_MS));
+      if (!closed) recovered();
+    } finally {
+      confirming = false;
+    }
+  }
   return {
     mode: 'multi-instance',
     stores: redisStores(commands, keys, cacheTtlPolicy(config.CACHE_TTL_SECONDS, () => horizonOf(todayIn(config.TIMEZONE), config.FEED_HORIZON_DAYS))),
@@ -91,8 +113,9 @@ function redisServices(config: Config, target: RedisTarget, logger: Logger): Ser
     overrideKeys: new RedisKeyIndex(commands, keys.overrideKeys, logger),
     pubsub,
     onRecovered: (listener) => listeners.push(listener),
-    answers: async () => (await Promise.all([storeRoundTrip(commands, health, READY_TIMEOUT_MS), pubsub.roundTrip(READY_TIMEOUT_MS)])).every(Boolean),
+    answers,
     async close() {
+      closed = true;
       await events.close();
       for (const client of [commands, pub, sub, ...readers]) {
         if (client.status === 'ready') await client.quit().catch(() => client.disconnect());

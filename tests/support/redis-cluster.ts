@@ -28,10 +28,10 @@ export function fileRedisCluster(): Promise<RedisCluster> {
   return shared;
 }
 
-/** A cluster client as the hub opens its command connection (auto-pipelining), closed after the file. */
+/** A cluster client as the hub opens its command connection, closed after the file. */
 export async function testClusterClient(): Promise<RedisClient> {
   const cluster = await fileRedisCluster();
-  const client = openRedis({ cluster: cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port })) }, 'test', { autoPipeline: true });
+  const client = openRedis({ cluster: cluster.nodes.map((node) => ({ host: '127.0.0.1', port: node.port })) }, 'test');
   clients.push(client);
   return client;
 }

@@ -14,15 +14,7 @@ export interface OpenOptions {
   waitForConnection?: boolean;
   /** A pub/sub subscriber: no ready check, and on a cluster one sharded subscriber per master. */
   subscriber?: boolean;
-  /** Cluster only: commands to one node are written as one pipeline (the command connection; never a blocking reader). */
-  autoPipeline?: boolean;
 }
-
-/**
- * Auto-pipelining picks a command's node from its first argument; these take a subcommand, a
- * script or an option first, so they are sent on their own and routed by their real key.
- */
-const NOT_KEY_FIRST = ['xinfo', 'xread', 'xreadgroup', 'eval', 'evalsha', 'script', 'cluster', 'info', 'ping'];
 
 const backoff = (attempt: number) => Math.min(100 * 2 ** Math.min(attempt, 5), 2_000);
 
@@ -41,9 +33,10 @@ export function openRedis(target: RedisTarget, role: string, options: OpenOption
     clusterRetryStrategy: backoff,
     // SSUBSCRIBE must reach the master that owns the channel's slot: one subscriber connection per master (ioredis#1956).
     shardedSubscribers: options.subscriber === true,
-    // Commands to one node written together; the stores group multi-key reads by slot and send the groups at once.
-    enableAutoPipelining: options.autoPipeline === true,
-    autoPipeliningIgnoredCommands: NOT_KEY_FIRST,
+    // No auto-pipelining: with it (ioredis 5.9.3) a client kept sending a failed master's slots to
+    // the old node after its replica took over and got MOVED back for good, and it routes commands
+    // whose first argument is no key (XINFO STREAM, EVAL) to the wrong node. Commands sent back to
+    // back without waiting are pipelined on each node's connection anyway.
     // A failover takes the cluster's node timeout and more: retry a moved or down slot for a while before failing.
     retryDelayOnFailover: 200,
     retryDelayOnClusterDown: 200,
@@ -74,6 +67,16 @@ export function createRedis(target: RedisTarget, logger: Logger, role: string, o
   redis.on('close', () => lost('connection closed'));
   // A cluster node failing (a master killed, its replica not yet promoted) loses what it held too.
   redis.on('node error', (error: Error, node: string) => logger.warn({ role, node, err: error.message }, 'redis cluster node error'));
+  // A sharded subscriber losing its master: messages on that master's channels are lost until the
+  // group has resubscribed on the new one ("subscribersReady" after the topology changed).
+  redis.on('nodeError', (error: Error) => lost(error.message));
+  redis.on('-node', () => lost('a cluster node went away'));
+  redis.on('subscribersReady', () => {
+    if (state !== 'down') return;
+    state = 'up';
+    logger.info({ role }, 'redis cluster subscriptions restored');
+    onRecovered?.();
+  });
   redis.on('ready', () => {
     const was = state;
     state = 'up';

@@ -21,6 +21,8 @@ export interface RedisCluster {
   nodes: ClusterNode[];
   /** Ports of the nodes that are masters now. */
   masters(): Promise<number[]>;
+  /** A slot of a live master that has a live replica and does not serve `avoid` (so a test can kill another master than the one it watches). */
+  slotOfAnotherMaster(avoid: number): Promise<number>;
   /**
    * Kills the master serving `slot` with SIGKILL and waits until one of its replicas serves the
    * slot and every live node says cluster_state:ok; returns the old and new master ports and the
@@ -49,6 +51,9 @@ async function startNode(dir: string, port: number): Promise<ClusterNode> {
       '--cluster-config-file', `nodes-${port}.conf`,
       // Short enough that a killed master's replica takes over within a few seconds.
       '--cluster-node-timeout', '1000',
+      // As docs/deployment.md recommends: a failed master stops only its own slots, not the whole
+      // cluster, while its replica takes over (the default refuses every command meanwhile).
+      '--cluster-require-full-coverage', 'no',
       // A replica that never finished its first sync refuses to take over; start that sync at once.
       '--repl-diskless-sync-delay', '0',
       '--save', '',
@@ -157,6 +162,19 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     async masters() {
       const seen = await clusterNodes(live()[0]!.port);
       return seen.filter((n) => n.flags.includes('master') && !n.flags.includes('fail')).map((n) => n.port);
+    },
+    async slotOfAnotherMaster(avoid) {
+      const seen = await clusterNodes(live()[0]!.port);
+      const ids = await info(live()[0]!.port, ['CLUSTER', 'NODES']);
+      const idOf = new Map(ids.trim().split('\n').map((line) => [Number(line.split(' ')[1]!.split('@')[0]!.split(':')[1]), line.split(' ')[0]!]));
+      const masterOf = new Map(ids.trim().split('\n').map((line) => [line.split(' ')[0]!, line.split(' ')[3]!]));
+      const candidate = seen.find((node) => {
+        if (!node.flags.includes('master') || node.flags.includes('fail') || node.slots.some(([a, b]) => avoid >= a && avoid <= b)) return false;
+        const id = idOf.get(node.port);
+        return seen.some((other) => other.flags.includes('slave') && !other.flags.includes('fail') && masterOf.get(idOf.get(other.port)!) === id);
+      });
+      if (!candidate) throw new Error(`no other master with a replica than the one serving slot ${avoid}`);
+      return candidate.slots[0]![0];
     },
     async killMasterOf(slot, timeoutMs = 30_000) {
       const killed = await ownerOf(live()[0]!.port, slot);

@@ -44,7 +44,7 @@ const PARSED_LIMIT = 20_000;
 /**
  * The shared cache of several instances: one Redis key per snapshot, so on a Redis Cluster the
  * snapshots spread over every master. Reads of many keys are one MGET per slot, sent together
- * (one round trip per node on a cluster, one MGET on a single Redis); writes are one script call
+ * without waiting for each other (one round trip overall; one MGET on a single Redis); writes are one script call
  * per key, which touches that key only.
  */
 export class RedisSnapshotCache implements SnapshotCache {
