@@ -17,6 +17,7 @@ export const LEASE_MS = 1000;
  */
 export async function startCluster(options: { env?: Record<string, string>; mongoUri?: string; redisCluster?: boolean } = {}) {
   const redisCluster: RedisCluster | undefined = options.redisCluster ? await startRedisCluster() : undefined;
+  // With a cluster there is no single redis-server: `redis.server` and `restartRedis` are for the single-server case only.
   const redis: { server: RedisServer } = { server: redisCluster ? (undefined as never) : await startRedisServer() };
   const mongoUri = options.mongoUri ?? testDatabaseUri();
   const database: Database = await connectDatabase(mongoUri);

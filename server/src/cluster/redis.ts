@@ -1,13 +1,12 @@
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import type { ClusterSeed } from '../config/env.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /** What every Redis-backed port is given: one Redis or a Redis Cluster, with the same commands. */
 export type RedisClient = Redis | Cluster;
 
-/** Where Redis is: one server (REDIS_URL) or the seeds of a cluster (REDIS_CLUSTER_NODES). */
-export type RedisTarget = { url: string } | { cluster: ClusterSeed[] };
+/** Where Redis is: one server (REDIS_URL) or the seeds of a cluster (REDIS_CLUSTER_NODES, as config/env.ts parses them). */
+export type RedisTarget = { url: string } | { cluster: { host: string; port: number }[] };
 
 export interface OpenOptions {
   /** Commands wait for a connection instead of failing fast (the adapter and blocking readers). */
