@@ -30,6 +30,8 @@ if [[ -z ${MONGODB_URI:-} ]]; then
 fi
 if [[ $purpose == test ]]; then
   [[ -n ${REDIS_URL:-} ]] || need redis-server redis-server "Redis, or set REDIS_URL"
+  # The Redis Cluster tests start their own cluster, whatever REDIS_URL says.
+  need redis-cli redis-tools "redis-cli 7+, for the Redis Cluster tests"
   # The browser test drives Debian's chromium, never a downloaded browser.
   chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
   if [[ ! -x $chromium ]]; then

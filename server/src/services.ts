@@ -1,4 +1,3 @@
-import { createAdapter } from '@socket.io/redis-adapter';
 import type { Config } from './config/env.ts';
 import type { Logger } from './observability/logger.ts';
 import type { AvailabilityStores } from './availability/store/ports.ts';
@@ -10,13 +9,16 @@ import { MemoryEventLog, type EventLog } from './broadcast/event-log.ts';
 import { RedisEventLog } from './broadcast/event-log-redis.ts';
 import { MemoryKeyIndex, RedisKeyIndex, type KeyIndex } from './feed/key-index.ts';
 import { MemoryResumeTokens, RedisResumeTokens, type ResumeTokens } from './feed/resume-tokens.ts';
-import { redisKeys } from './cluster/keys.ts';
+import { CLUSTER_EVENT_BUCKETS, redisKeys } from './cluster/keys.ts';
 import { LocalLease, RedisLease, type Lease } from './cluster/lease.ts';
-import { createRedis, redisAnswers } from './cluster/redis.ts';
+import { createRedis, openRedis, type RedisClient, type RedisTarget } from './cluster/redis.ts';
+import { redisPubSub, type PubSub } from './cluster/pubsub.ts';
+import { storeRoundTrip } from './cluster/health.ts';
 
 /**
- * Everything that differs between one instance and several, chosen once, by REDIS_URL: each
- * port's memory implementation for one instance, its Redis implementation for several.
+ * Everything that differs between one instance and several, chosen once, by REDIS_URL or
+ * REDIS_CLUSTER_NODES: each port's memory implementation for one instance, its Redis
+ * implementation for several (the same code on one Redis and on a Redis Cluster).
  */
 export interface Services {
   mode: 'single-instance' | 'multi-instance';
@@ -26,16 +28,19 @@ export interface Services {
   resumeTokens: ResumeTokens;
   bookingKeys: KeyIndex;
   overrideKeys: KeyIndex;
-  /** The Socket.IO adapter; undefined means the in-memory default. */
-  adapter?: ReturnType<typeof createAdapter>;
+  /** The Socket.IO adapter and how to broadcast through it; undefined means the in-memory default. */
+  pubsub?: PubSub;
   /** Called when Redis comes back after an outage. */
   onRecovered(listener: () => void): void;
+  /** A bounded round trip through what queries and broadcasts need: a write and read back in the store, a message through the adapter's pub/sub. */
   answers(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
-  return config.REDIS_URL ? redisServices(config, config.REDIS_URL, logger) : memoryServices(config);
+  if (config.REDIS_URL) return redisServices(config, { url: config.REDIS_URL }, logger);
+  if (config.REDIS_CLUSTER_NODES) return redisServices(config, { cluster: config.REDIS_CLUSTER_NODES }, logger);
+  return memoryServices(config);
 }
 
 function memoryServices(config: Config): Services {
@@ -54,18 +59,53 @@ function memoryServices(config: Config): Services {
   };
 }
 
-function redisServices(config: Config, url: string, logger: Logger): Services {
-  const keys = redisKeys(config.REDIS_KEY_PREFIX);
+/** How long each readiness round trip may take, so /readyz answers within a second. */
+const READY_TIMEOUT_MS = 500;
+/** How often a cluster that lost a master is asked whether it answers again. */
+const RECOVERY_CHECK_MS = 250;
+
+function redisServices(config: Config, target: RedisTarget, logger: Logger): Services {
+  const cluster = 'cluster' in target;
+  const keys = redisKeys(config.REDIS_KEY_PREFIX, { spread: cluster ? CLUSTER_EVENT_BUCKETS : 1 });
   const listeners: (() => void)[] = [];
-  const commands = createRedis(url, logger, 'commands', () => listeners.forEach((listener) => listener()));
+  const recovered = () => listeners.forEach((listener) => listener());
+  const commands = createRedis(target, logger, 'commands', recovered);
   // The adapter publishes without handling failures; an offline queue that never gives up keeps a Redis outage from becoming an unhandled rejection.
-  const pub = createRedis(url, logger, 'adapter-pub', undefined, { maxRetriesPerRequest: null });
-  // No ready check: the adapter's SUBSCRIBE may reach the wire first, and the check's INFO is then refused (ioredis#2037).
-  const sub = createRedis(url, logger, 'adapter-sub', undefined, { maxRetriesPerRequest: null, enableReadyCheck: false });
+  const pub = createRedis(target, logger, 'adapter-pub', undefined, { waitForConnection: true });
+  // On a cluster one master can fail alone; the sharded subscribers resubscribing is the first sign it is back (see below).
+  const sub = createRedis(target, logger, 'adapter-sub', cluster ? () => void confirmRecovered() : undefined, { waitForConnection: true, subscriber: true });
+  const readers: RedisClient[] = [];
+  // The command connection reports Redis errors; the readers only wait on XREAD.
+  const openReader = () => {
+    const reader = openRedis(target, 'events-reader', { waitForConnection: true });
+    readers.push(reader);
+    return reader;
+  };
   // Its own connection: a subscribed one can send no other command. It hears a released lease at once.
-  const leaseSub = createRedis(url, logger, 'lease-sub', undefined, { maxRetriesPerRequest: null, enableReadyCheck: false });
+  // Plain SUBSCRIBE (every node of a cluster relays it), so not a sharded subscriber there.
+  const leaseSub = createRedis(target, logger, 'lease-sub', undefined, { waitForConnection: true, subscriber: !cluster });
   const lease = new RedisLease(commands, keys, config.INSTANCE_ID, config.LEADER_LEASE_MS, logger, leaseSub);
-  const events = new RedisEventLog(commands, keys.events, logger);
+  const events = new RedisEventLog(commands, keys.events, logger, openReader);
+  const pubsub = redisPubSub({ pub, sub, channelPrefix: keys.adapter, healthPrefix: keys.adapterHealth, instance: config.INSTANCE_ID, sharded: cluster });
+  const health = keys.health(config.INSTANCE_ID);
+  const answers = async () => (await Promise.all([storeRoundTrip(commands, health, READY_TIMEOUT_MS), pubsub.roundTrip(READY_TIMEOUT_MS)])).every(Boolean);
+  let closed = false;
+  let confirming = false;
+  /**
+   * The subscriber group also says it is ready after a reset that still points at the failed
+   * master (before its replica is promoted): sockets told to resync then would read snapshots from
+   * slots nobody serves. So recovery is announced once a full round trip answers again.
+   */
+  async function confirmRecovered(): Promise<void> {
+    if (confirming) return;
+    confirming = true;
+    try {
+      while (!closed && !(await answers())) await new Promise((resolve) => setTimeout(resolve, RECOVERY_CHECK_MS));
+      if (!closed) recovered();
+    } finally {
+      confirming = false;
+    }
+  }
   return {
     mode: 'multi-instance',
     stores: redisStores(commands, keys, cacheTtlPolicy(config.CACHE_TTL_SECONDS, () => horizonOf(todayIn(config.TIMEZONE), config.FEED_HORIZON_DAYS))),
@@ -74,13 +114,14 @@ function redisServices(config: Config, url: string, logger: Logger): Services {
     resumeTokens: new RedisResumeTokens(commands, lease, keys.resumeToken),
     bookingKeys: new RedisKeyIndex(commands, keys.bookingKeys, logger),
     overrideKeys: new RedisKeyIndex(commands, keys.overrideKeys, logger),
-    adapter: createAdapter(pub, sub, { key: keys.adapter }),
+    pubsub,
     onRecovered: (listener) => listeners.push(listener),
-    answers: () => redisAnswers(commands),
+    answers,
     async close() {
+      closed = true;
       await events.close();
-      for (const client of [commands, pub, sub, leaseSub]) {
-        if (client.status === 'ready') await client.quit();
+      for (const client of [commands, pub, sub, leaseSub, ...readers]) {
+        if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
         else client.disconnect();
       }
     },

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { MemoryKeyIndex, RedisKeyIndex, type KeyIndex } from '../../server/src/feed/key-index.ts';
 import { unique } from '../support/names.ts';
 import { testRedis } from '../support/redis.ts';
+import { REDIS_FLAVOURS } from '../support/redis-cluster.ts';
 import { keyIndexContract } from './key-index.contract.ts';
 
 keyIndexContract('memory', async () => {
@@ -13,10 +14,14 @@ keyIndexContract('memory', async () => {
 
 const connect = testRedis;
 
-keyIndexContract('redis', async () => {
-  const hash = unique('booking-keys');
-  return { index: new RedisKeyIndex(connect(), hash), reopen: () => new RedisKeyIndex(connect(), hash) };
-});
+for (const flavour of REDIS_FLAVOURS) {
+  keyIndexContract(flavour.name, async () => {
+    const hash = unique('booking-keys');
+    // Two connections, as two leaders one after the other have.
+    const [first, next] = [await flavour.connect(), await flavour.connect()];
+    return { index: new RedisKeyIndex(first, hash), reopen: () => new RedisKeyIndex(next, hash) };
+  });
+}
 
 // Only the Redis index holds text another program could have written; the memory one holds Keys.
 describe('redis key index', () => {

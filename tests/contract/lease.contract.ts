@@ -29,10 +29,10 @@ const SHORT_TTL_MS = 3_000;
  * What every Lease must do. `shared` adds the cases that need a second holder: a takeover and
  * the fence that refuses the one taken over. Leases held in one process pass only `world`.
  */
-export function leaseContract(name: string, world: () => LeaseWorld, shared?: () => SharedLeaseWorld) {
+export function leaseContract(name: string, world: () => LeaseWorld | Promise<LeaseWorld>, shared?: () => Promise<SharedLeaseWorld>) {
   describe(`${name} lease contract`, () => {
     it('holds nothing before it starts; onAcquired gives the epoch it then holds', async () => {
-      const here = world();
+      const here = await world();
       const { lease } = here.open(LONG_TTL_MS);
       expect(lease.isHeld()).toBe(false);
       expect(await lease.fencedSet(here.key('target'), 'early')).toBe(false);
@@ -47,7 +47,7 @@ export function leaseContract(name: string, world: () => LeaseWorld, shared?: ()
     });
 
     it('says it lost the lease when stopped, and refuses fenced sets from then on', async () => {
-      const here = world();
+      const here = await world();
       const running = run(here.open(LONG_TTL_MS).lease);
       await running.held();
       await running.lease.stop();
@@ -61,7 +61,7 @@ export function leaseContract(name: string, world: () => LeaseWorld, shared?: ()
 
   describe(`${name} lease contract, between holders`, () => {
     it('a second holder waits while the first holds, then takes over with a higher epoch once it stops', async () => {
-      const here = shared();
+      const here = await shared();
       const target = here.key('target');
       const first = run(here.open(SHORT_TTL_MS).lease);
       const firstEpoch = await first.held();
@@ -85,7 +85,7 @@ export function leaseContract(name: string, world: () => LeaseWorld, shared?: ()
     });
 
     it('fences off a holder whose lease ran out while it still believes it holds', async () => {
-      const here = shared();
+      const here = await shared();
       const target = here.key('target');
       const first = run(here.open(LONG_TTL_MS).lease);
       const firstEpoch = await first.held();
@@ -102,7 +102,7 @@ export function leaseContract(name: string, world: () => LeaseWorld, shared?: ()
     });
 
     it('a holder taken over hears so at its next renewal and stops holding', async () => {
-      const here = shared();
+      const here = await shared();
       const first = run(here.open(SHORT_TTL_MS).lease);
       await first.held();
       await here.expire();

@@ -7,6 +7,8 @@ import { whenDone } from '../support/cleanup.ts';
 import { run } from '../support/lease.ts';
 import { unique } from '../support/names.ts';
 import { testRedis } from '../support/redis.ts';
+import { REDIS_FLAVOURS } from '../support/redis-cluster.ts';
+import type { RedisClient } from '../../server/src/cluster/redis.ts';
 import { leaseContract, type SharedLeaseWorld } from './lease.contract.ts';
 
 // The local lease is one process's, held from start to stop, with nothing outside the process
@@ -17,32 +19,35 @@ leaseContract('local', () => ({
   key: (name) => name,
 }));
 
-const connect = testRedis;
-
-function redisWorld(): SharedLeaseWorld {
-  const prefix = unique('lease');
-  const keys = redisKeys(prefix);
-  const store = connect();
-  let holders = 0;
-  return {
-    // A connection per holder, as separate processes have; `settle` waits behind its queue.
-    open: (ttlMs) => {
-      const redis = connect();
-      holders += 1;
-      const lease = new RedisLease(redis, keys, `holder-${holders}`, ttlMs, pino({ level: 'silent' }));
-      return { lease, settle: async () => void (await redis.ping()) };
-    },
-    key: (name) => `${prefix}:${name}`,
-    read: (key) => store.get(key),
-    leader: () => store.get(keys.leader),
-    expire: async () => void (await store.del(keys.leader)),
+/** One Redis or a cluster: on a cluster every key the lease's scripts touch shares its hash tag. */
+function redisWorld(connect: () => Promise<RedisClient>) {
+  return async (): Promise<SharedLeaseWorld> => {
+    const keys = redisKeys(unique('lease'));
+    const store = await connect();
+    // A connection per holder, as separate processes have; opened up front because `open` is synchronous.
+    const connections = await Promise.all([1, 2, 3].map(() => connect()));
+    let holders = 0;
+    return {
+      // `settle` waits behind the holder's queue.
+      open: (ttlMs) => {
+        const redis = connections[holders % connections.length]!;
+        holders += 1;
+        const lease = new RedisLease(redis, keys, `holder-${holders}`, ttlMs, pino({ level: 'silent' }));
+        return { lease, settle: async () => void (await redis.get(keys.leader)) };
+      },
+      key: (name) => keys.fenced(name),
+      read: (key) => store.get(key),
+      leader: () => store.get(keys.leader),
+      expire: async () => void (await store.del(keys.leader)),
+    };
   };
 }
 
-leaseContract('redis', redisWorld, redisWorld);
+for (const flavour of REDIS_FLAVOURS) leaseContract(flavour.name, redisWorld(flavour.connect), redisWorld(flavour.connect));
 
 describe('redis lease takeover timing', () => {
   const silent = pino({ level: 'silent' });
+  const connect = testRedis;
   const world = () => {
     const keys = redisKeys(unique('lease-timing'));
     const open = (name: string, ttlMs: number, options: { announce?: boolean } = {}) => {

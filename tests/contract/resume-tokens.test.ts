@@ -1,11 +1,11 @@
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { redisKeys } from '../../server/src/cluster/keys.ts';
 import { LocalLease, RedisLease } from '../../server/src/cluster/lease.ts';
 import { MemoryResumeTokens, RedisResumeTokens } from '../../server/src/feed/resume-tokens.ts';
 import { run } from '../support/lease.ts';
 import { unique } from '../support/names.ts';
-import { testRedis } from '../support/redis.ts';
+import { REDIS_FLAVOURS } from '../support/redis-cluster.ts';
+import type { RedisClient } from '../../server/src/cluster/redis.ts';
 import { resumeTokensContract, type SharedTokensWorld } from './resume-tokens.contract.ts';
 
 // The memory tokens live in one process under its local lease: there is no next leader to
@@ -20,29 +20,30 @@ resumeTokensContract('memory', async () => {
   };
 });
 
-const connect = testRedis;
-
 /** Long enough that no renewal falls inside a test: the former leader still believes it holds. */
 const TTL_MS = 30_000;
 
-async function redisWorld(): Promise<SharedTokensWorld> {
-  const keys = redisKeys(unique('tokens'));
-  const lease = (holder: string, redis: Redis) => new RedisLease(redis, keys, holder, TTL_MS, pino({ level: 'silent' }));
-  const redis = connect();
-  const running = run(lease('first', redis));
-  await running.held();
-  return {
-    tokens: new RedisResumeTokens(redis, running.lease, keys.resumeToken),
-    lease: running.lease,
-    unheld: () => new RedisResumeTokens(redis, lease('bystander', redis), keys.resumeToken),
-    async takeOver() {
-      await redis.del(keys.leader);
-      const other = connect();
-      const next = run(lease('next', other));
-      await next.held();
-      return new RedisResumeTokens(other, next.lease, keys.resumeToken);
-    },
+/** On a cluster the tokens share the lease's hash tag, so the fenced write is one script. */
+function redisWorld(connect: () => Promise<RedisClient>) {
+  return async (): Promise<SharedTokensWorld> => {
+    const keys = redisKeys(unique('tokens'));
+    const lease = (holder: string, redis: RedisClient) => new RedisLease(redis, keys, holder, TTL_MS, pino({ level: 'silent' }));
+    const redis = await connect();
+    const running = run(lease('first', redis));
+    await running.held();
+    return {
+      tokens: new RedisResumeTokens(redis, running.lease, keys.resumeToken),
+      lease: running.lease,
+      unheld: () => new RedisResumeTokens(redis, lease('bystander', redis), keys.resumeToken),
+      async takeOver() {
+        await redis.del(keys.leader);
+        const other = await connect();
+        const next = run(lease('next', other));
+        await next.held();
+        return new RedisResumeTokens(other, next.lease, keys.resumeToken);
+      },
+    };
   };
 }
 
-resumeTokensContract('redis', redisWorld, redisWorld);
+for (const flavour of REDIS_FLAVOURS) resumeTokensContract(flavour.name, redisWorld(flavour.connect), redisWorld(flavour.connect));

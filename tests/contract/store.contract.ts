@@ -45,6 +45,19 @@ export function storeContract(name: string, open: () => Promise<{ store: Availab
       expect(await store.cache.get([])).toEqual([]);
     });
 
+    it('reads and deletes many keys in one call in the order asked, duplicates and gaps included (keys a cluster spreads over its masters)', async () => {
+      const { store } = await open();
+      const sessions = Array.from({ length: 40 }, (_, i) => i.toString(16).padStart(24, '0'));
+      const written = sessions.map((sessionId, i) => snapshot(100 + i, i, sessionId, '2026-12-03'));
+      expect(await store.cache.put(written)).toEqual(written.map(() => true));
+      const asked = [...sessions].reverse().flatMap((sessionId, i) => (i % 5 === 0 ? [key(sessionId, '2026-12-04'), key(sessionId, '2026-12-03'), key(sessionId, '2026-12-03')] : [key(sessionId, '2026-12-03')]));
+      const expected = asked.map((k) => (k.date === '2026-12-03' ? sessions.indexOf(k.sessionId) : undefined));
+      expect((await store.cache.get(asked)).map((row) => row?.booked)).toEqual(expected);
+      await store.cache.delete(sessions.slice(0, 20).map((sessionId) => key(sessionId, '2026-12-03')));
+      const left = await store.cache.get(sessions.map((sessionId) => key(sessionId, '2026-12-03')));
+      expect(left.map((row) => row?.booked)).toEqual(sessions.map((_, i) => (i < 20 ? undefined : i)));
+    });
+
     it('shares what one instance writes with another', async () => {
       const { store, reopen } = await open();
       await store.cache.put([snapshot(7, 3)]);

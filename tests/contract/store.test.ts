@@ -6,6 +6,7 @@ import type { AvailabilityStores } from '../../server/src/availability/store/por
 import { redisKeys } from '../../server/src/cluster/keys.ts';
 import { unique } from '../support/names.ts';
 import { testRedis } from '../support/redis.ts';
+import { REDIS_FLAVOURS } from '../support/redis-cluster.ts';
 import { storeContract } from './store.contract.ts';
 
 storeContract('memory', async () => {
@@ -14,14 +15,14 @@ storeContract('memory', async () => {
   return { store, reopen: (): AvailabilityStores => store };
 });
 
-storeContract('redis', async () => {
-  const keys = redisKeys(unique('store'));
-  const connect = () => {
-    const redis = testRedis();
-    return redisStores(redis, keys, () => 60);
-  };
-  return { store: connect(), reopen: connect };
-});
+for (const flavour of REDIS_FLAVOURS) {
+  storeContract(flavour.name, async () => {
+    const keys = redisKeys(unique('store'));
+    // Two connections, as a restarted instance has; on a cluster the snapshots spread over the masters.
+    const [first, next] = [await flavour.connect(), await flavour.connect()];
+    return { store: redisStores(first, keys, () => 60), reopen: () => redisStores(next, keys, () => 60) };
+  });
+}
 
 describe('the shared cache’s bound', () => {
   it('keeps dates inside the feed’s horizon for CACHE_TTL_SECONDS and any other date five minutes at most', async () => {

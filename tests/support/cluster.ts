@@ -1,4 +1,5 @@
 import { startRedisServer, type RedisServer } from '../../server/src/devservices/redis-server.ts';
+import { startRedisCluster, type RedisCluster } from '../../server/src/devservices/redis-cluster.ts';
 import { whenDone } from './cleanup.ts';
 import { connectDatabase, type Database } from '../../server/src/db/connect.ts';
 import { testDatabaseUri } from './database.ts';
@@ -10,12 +11,15 @@ import { connect, subscribe, Received, type HubClientSocket } from './sockets.ts
 export const LEASE_MS = 1000;
 
 /**
- * Hub processes sharing one MongoDB database and a redis-server of their own (so a test may restart it).
+ * Hub processes sharing one MongoDB database and a redis-server of their own (so a test may restart it),
+ * or with `redisCluster`, a Redis Cluster of 3 masters and 3 replicas of their own (so a test may kill a master).
  * `mongoUri` (with a database name) points them at a MongoDB of the test's own, such as a wire server it may freeze.
  * Unless `defaults`, the lease is LEASE_MS and coalescing 20 ms, so that tests of other things take over quickly.
  */
-export async function startCluster(options: { env?: Record<string, string>; mongoUri?: string; defaults?: boolean } = {}) {
-  const redis: { server: RedisServer } = { server: await startRedisServer() };
+export async function startCluster(options: { env?: Record<string, string>; mongoUri?: string; redisCluster?: boolean; defaults?: boolean } = {}) {
+  const redisCluster: RedisCluster | undefined = options.redisCluster ? await startRedisCluster() : undefined;
+  // With a cluster there is no single redis-server: `redis.server` and `restartRedis` are for the single-server case only.
+  const redis: { server: RedisServer } = { server: redisCluster ? (undefined as never) : await startRedisServer() };
   const mongoUri = options.mongoUri ?? testDatabaseUri();
   const database: Database = await connectDatabase(mongoUri);
   const prefix = unique('cluster');
@@ -24,14 +28,14 @@ export async function startCluster(options: { env?: Record<string, string>; mong
     await Promise.all(hubs.map((hub) => hub.stop('SIGKILL')));
     await database.connection.dropDatabase();
     await database.close();
-    await redis.server.stop();
+    await (redisCluster ?? redis.server).stop();
   });
   const spawn = (name: string) => {
     const hub = spawnHub({
       PORT: '0',
       HOST: '127.0.0.1',
       MONGODB_URI: mongoUri,
-      REDIS_URL: redis.server.url,
+      ...(redisCluster ? { REDIS_CLUSTER_NODES: redisCluster.seeds } : { REDIS_URL: redis.server.url }),
       REDIS_KEY_PREFIX: prefix,
       INSTANCE_ID: name,
       JWT_SECRET: TEST_JWT_SECRET,
@@ -44,6 +48,9 @@ export async function startCluster(options: { env?: Record<string, string>; mong
   };
   return {
     redis,
+    redisCluster,
+    /** REDIS_KEY_PREFIX of the hubs: a test can work out which slot (and master) a key lives on. */
+    prefix,
     database,
     models: database.models,
     spawn,

@@ -70,6 +70,9 @@ describe('configuration', () => {
     ['PORT', '80.5'],
     ['MONGODB_URI', 'http://localhost'],
     ['REDIS_URL', 'localhost:6379'],
+    ['REDIS_CLUSTER_NODES', 'redis-1'],
+    ['REDIS_CLUSTER_NODES', 'redis-1:6379,redis-2:0'],
+    ['REDIS_CLUSTER_NODES', 'redis://redis-1:6379'],
     ['JWT_SECRET', 'short'],
     ['INSTANCE_ID', 'has space'],
     ['CACHE_TTL_SECONDS', '0'],
@@ -98,5 +101,27 @@ describe('configuration', () => {
     expect((thrown as ConfigError).variable).toBe(variable);
     expect((thrown as ConfigError).message).toMatch(new RegExp(`^Invalid configuration: ${variable} `));
     expect((thrown as ConfigError).message).not.toContain('\n');
+  });
+
+  it('reads REDIS_CLUSTER_NODES as seeds, IPv6 in brackets', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002' }).REDIS_CLUSTER_NODES).toEqual([
+      { host: 'redis-1', port: 7000 },
+      { host: '10.0.0.2', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+  });
+
+  it.each([
+    [{ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }, 'REDIS_CLUSTER_NODES', /REDIS_URL are both set/],
+    [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_KEY_PREFIX: '{app}' }, 'REDIS_KEY_PREFIX', /hash tag/],
+  ])('refuses %j in one line naming %s', (env, variable, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as ConfigError).variable).toBe(variable);
+      expect((error as ConfigError).message).toMatch(message);
+      expect((error as ConfigError).message).not.toContain('\n');
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { tracked, type TrackedEnvelope } from '@trpc/server';
 import type { HubEvent, SessionAvailability } from '@slotcast/shared';
-import { compareEventIds, EVENT_ID, type EventLog, type LoggedEvent } from '../broadcast/event-log.ts';
+import { advance, covers, EVENT_ID, type EventLog, type LoggedEvent } from '../broadcast/event-log.ts';
 import { AsyncQueue } from './queue.ts';
 
 /** Events a subscriber may fall behind by before its stream is ended (it then resumes from its last id). */
@@ -10,7 +10,8 @@ const BACKLOG_LIMIT = 5_000;
  * One channel's events for an SSE subscriber. Listens before reading anything, then sends either
  * the log after `lastEventId` or, without a usable id, a snapshot; then live events, each once.
  * Snapshot items get ids "<tip>:s<n>" (the last one plain "<tip>"): resuming from a partial
- * snapshot sends the snapshot again, resuming after it continues from the log.
+ * snapshot sends the snapshot again, resuming after it continues from the log. Every id is a
+ * cursor of the log (event-log.ts): this subscriber's own, moved past each event it sends.
  */
 export async function* channelEvents(options: {
   /** The rooms the channel's events are routed to (`deliveryRooms`). */
@@ -34,8 +35,8 @@ export async function* channelEvents(options: {
       last = options.lastEventId!;
       for (const entry of backlog) {
         if (!forChannel(entry)) continue;
-        last = entry.id;
-        yield tracked(entry.id, entry.event);
+        last = advance(last, entry);
+        yield tracked(last, entry.event);
       }
     } else {
       last = await events.tip();
@@ -46,9 +47,9 @@ export async function* channelEvents(options: {
       }
     }
     for await (const entry of queue.drain(options.signal)) {
-      if (compareEventIds(entry.id, last) <= 0) continue;
-      last = entry.id;
-      yield tracked(entry.id, entry.event);
+      if (covers(last, entry)) continue;
+      last = advance(last, entry);
+      yield tracked(last, entry.event);
     }
     // Ended by `signal`: where to resume. Everything up to it was sent; after an empty snapshot, no event carried it.
     return last;

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.ts';
 import type { RedisKeys } from './keys.ts';
+import type { RedisClient } from './redis.ts';
 
 /**
  * Who consumes the change feed. Exactly one holder at a time; each acquisition gets a higher
@@ -12,7 +12,7 @@ export interface Lease {
   /** True only while a renewal was confirmed less than a TTL ago (by this process's monotonic clock). */
   isHeld(): boolean;
   readonly epoch: number;
-  /** Sets `key` only if this holder's epoch is still current; false when fenced off. */
+  /** Sets `key` only if this holder's epoch is still current; false when fenced off. `key` is one of `RedisKeys.fenced`'s (the leader's slot on a cluster). */
   fencedSet(key: string, value: string): Promise<boolean>;
   /**
    * Lets go of a held lease because this holder cannot do the leader's work (its change feed is
@@ -118,12 +118,12 @@ export class RedisLease implements Lease {
   private wakeAgain = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly holder: string,
     private readonly ttlMs: number,
     private readonly logger: Logger,
-    private readonly subscriber?: Redis,
+    private readonly subscriber?: RedisClient,
   ) {}
 
   private get everyMs(): number {

@@ -28,6 +28,21 @@ const envSchema = z.object({
   MONGODB_URI: url(['mongodb', 'mongodb+srv']).optional(),
   /** Set: multi-instance mode (Redis adapter, shared cache, leader lease). */
   REDIS_URL: url(['redis', 'rediss']).optional(),
+  /**
+   * Seeds of a Redis Cluster (`host:port,host:port`), set instead of REDIS_URL: multi-instance
+   * mode on the cluster (sharded pub/sub adapter, keys spread over the slots by design).
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value, ctx) => {
+      const nodes = value.split(',').map((seed) => seed.trim()).map(parseSeed);
+      if (nodes.some((node) => node === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'must be comma-separated host:port seeds (port 1-65535), such as redis-1:6379,redis-2:6379' });
+        return z.NEVER;
+      }
+      return nodes as ClusterSeed[];
+    })
+    .optional(),
   /** Namespaces every Redis key and channel, so several deployments can share one Redis. */
   REDIS_KEY_PREFIX: z
     .string()
@@ -126,10 +141,32 @@ const envSchema = z.object({
   SEED_DEMO: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
 });
 
-const configSchema = envSchema.refine((config) => config.HOLD_TTL_SECONDS <= config.HOLD_MAX_TTL_SECONDS, {
-  path: ['HOLD_TTL_SECONDS'],
-  message: 'must not be above HOLD_MAX_TTL_SECONDS',
-});
+export interface ClusterSeed {
+  host: string;
+  port: number;
+}
+
+/** `host:port` or `[v6]:port`; undefined when it is neither. */
+function parseSeed(seed: string): ClusterSeed | undefined {
+  const found = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(seed);
+  const port = Number(found?.[3]);
+  if (!found || port < 1 || port > 65_535) return undefined;
+  return { host: (found[1] ?? found[2])!, port };
+}
+
+const configSchema = envSchema
+  .refine((config) => !(config.REDIS_URL && config.REDIS_CLUSTER_NODES), {
+    path: ['REDIS_CLUSTER_NODES'],
+    message: 'and REDIS_URL are both set; set one: REDIS_URL for one Redis, REDIS_CLUSTER_NODES for a Redis Cluster',
+  })
+  .refine((config) => !(config.REDIS_CLUSTER_NODES && /[{}]/.test(config.REDIS_KEY_PREFIX)), {
+    path: ['REDIS_KEY_PREFIX'],
+    message: 'must not hold braces with REDIS_CLUSTER_NODES: slotcast chooses each key’s hash tag itself (docs/deployment.md)',
+  })
+  .refine((config) => config.HOLD_TTL_SECONDS <= config.HOLD_MAX_TTL_SECONDS, {
+    path: ['HOLD_TTL_SECONDS'],
+    message: 'must not be above HOLD_MAX_TTL_SECONDS',
+  });
 
 export type Config = z.infer<typeof envSchema>;
 

@@ -124,16 +124,18 @@ export class ChangeFeed {
     const { logger, models } = this.options;
     const { collections } = this.options.documents;
     if (this.mode === 'stream') {
-      this.watchers = [
+      const watchers = [
         new CollectionWatcher(collections.bookings, this.options.resumeTokens, this.hooks(this.translate.bookings), logger),
         new CollectionWatcher(collections.sessions, this.options.resumeTokens, this.hooks(this.translate.sessions), logger),
         new CollectionWatcher(collections.overrides, this.options.resumeTokens, this.hooks(this.translate.overrides), logger),
         new CollectionWatcher(models.Hold.collection, this.options.resumeTokens, this.hooks(this.translate.holds), logger),
         new CollectionWatcher(models.Waitlist.collection, this.options.resumeTokens, this.hooks(this.translate.waitlist), logger),
       ];
+      this.watchers = watchers;
       this.liveness.start();
-      const started = await Promise.all(this.watchers.map((watcher) => watcher.start()));
-      logger.info({ resumed: started.map((s, i) => `${this.watchers[i]!.name}:${s.resumed}`) }, 'change feed started');
+      // This instance's own list: losing the lease meanwhile empties `this.watchers` (stepDown).
+      const started = await Promise.all(watchers.map((watcher) => watcher.start()));
+      logger.info({ resumed: started.map((s, i) => `${watchers[i]!.name}:${s.resumed}`) }, 'change feed started');
       resumedAll = started.every((s) => s.resumed);
     } else {
       await this.startPoller();

@@ -1,5 +1,5 @@
 import { keyOf, parseKey, type Key } from '@slotcast/shared';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../cluster/redis.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /**
@@ -35,13 +35,13 @@ export class MemoryKeyIndex implements KeyIndex {
 /** Redis takes this many fields per command, so a rebuild of many thousand ids is not one huge request. */
 const BATCH = 1000;
 
-/** One Redis hash (id → `keyOf(key)`), shared by whichever instance leads. */
+/** One Redis hash (id → `keyOf(key)`), shared by whichever instance leads; one key, so one slot on a cluster. */
 export class RedisKeyIndex implements KeyIndex {
   /** Stored values that were no key (written by hand or by another program): read as unknown. */
   unreadable = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly hash: string,
     private readonly logger?: Logger,
   ) {}

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../cluster/redis.ts';
 import { mongo } from 'mongoose';
 import type { Lease } from '../cluster/lease.ts';
 
@@ -36,9 +36,10 @@ export class MemoryResumeTokens implements ResumeTokens {
   }
 }
 
+/** Keyed by `RedisKeys.resumeToken`: beside the leader key (one hash tag), so the fenced write is one script on a cluster too. */
 export class RedisResumeTokens implements ResumeTokens {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly lease: Lease,
     private readonly keyOf: (collection: string) => string,
   ) {}

@@ -24,6 +24,14 @@ export interface RealtimeOptions {
   corsOrigins: string[] | undefined;
   /** The Redis adapter in multi-instance mode; the default in-memory adapter otherwise. */
   adapter?: Parameters<HubServer['adapter']>[0];
+  /**
+   * `union` (default): each event is one broadcast to all its rooms. `per-room`: one broadcast per
+   * room, each excepting the rooms before it, for the sharded adapter, which routes only a
+   * one-room broadcast to that room's channel alone (cluster/pubsub.ts).
+   */
+  broadcast?: 'union' | 'per-room';
+  /** Resolves once the adapter's subscriptions for these rooms are confirmed (sharded adapter); snapshots are read after it. */
+  subscribed?: (rooms: string[]) => Promise<void>;
   logger: Logger;
   metrics: Metrics;
   /** SOCKET_MAX_QUEUED_BYTES: what may wait for one socket before it is dropped. */
@@ -51,7 +59,8 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   });
   if (options.adapter) io.adapter(options.adapter);
   const nsp: HubNamespace = io.of(AVAILABILITY_NAMESPACE);
-  const handlers = subscriptionHandlers({ reads: options.reads, logger, metrics });
+  const handlers = subscriptionHandlers({ reads: options.reads, logger, metrics, subscribed: options.subscribed });
+  const perRoom = options.broadcast === 'per-room';
   const lifetime = tokenLifetime(options.tokens, logger);
   const stopDropping = dropSlowSockets(nsp, options.maxQueuedBytes, metrics, logger);
 
@@ -79,7 +88,8 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     nsp,
     emit(events) {
       for (const { event, channels } of events) {
-        emitEvent(nsp.to(channels), event);
+        if (perRoom) channels.forEach((room, i) => emitEvent(nsp.to(room).except(channels.slice(0, i)), event));
+        else emitEvent(nsp.to(channels), event);
         metrics.emits.inc({ event: event.type });
       }
     },

@@ -27,7 +27,7 @@ function channelOf(request: unknown): string | undefined {
   return typeof channel === 'string' ? channel : undefined;
 }
 
-export function subscriptionHandlers(deps: { reads: AvailabilityReads; logger: Logger; metrics: Metrics }) {
+export function subscriptionHandlers(deps: { reads: AvailabilityReads; logger: Logger; metrics: Metrics; subscribed?: (rooms: string[]) => Promise<void> }) {
   const limiter = new RateLimiterMemory({ points: LIMITS.requests, duration: LIMITS.windowSeconds });
   const refusals = new WeakMap<HubSocket, number>();
 
@@ -64,8 +64,11 @@ export function subscriptionHandlers(deps: { reads: AvailabilityReads; logger: L
     const subscribedBefore = channels.has(room);
     // Join before reading the snapshot: an update between the two arrives as an event, never falls between.
     channels.add(room);
-    await socket.join(deliveryRooms(channel));
+    const rooms = deliveryRooms(channel);
+    await socket.join(rooms);
     try {
+      // The sharded adapter subscribes this instance to a new room's channel on the join; the snapshot waits for Redis to confirm it.
+      await deps.subscribed?.(rooms);
       return { ok: true, channel: room, snapshot: await deps.reads.snapshotOf(channel) };
     } catch (error) {
       if (!subscribedBefore) await leave(socket, room);

@@ -17,8 +17,46 @@ export const DATABASE_CHECK_MS = 3_000;
  */
 export async function checkBeforeStart(config: Config): Promise<void> {
   await checkListenAddress(config.PORT, config.HOST);
+  await checkRedisMode(config);
   if (config.MONGODB_URI) await checkDatabase(config.MONGODB_URI);
   else ensureWireServerJars();
+}
+
+/** How long the Redis mode check waits for an answer; a Redis that does not answer is left to /readyz. */
+export const REDIS_CHECK_MS = 1_500;
+
+/**
+ * REDIS_URL at a node of a Redis Cluster would start a hub whose multi-key commands fail with
+ * CROSSSLOT and whose lease never renews; REDIS_CLUSTER_NODES at a plain Redis would never find
+ * its slots. Asks the (first) server `INFO cluster` once and refuses the wrong variable in one
+ * line. A Redis that does not answer in time is not refused: the hub starts and reports unready.
+ */
+export async function checkRedisMode(config: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'>, timeoutMs = REDIS_CHECK_MS): Promise<void> {
+  const seed = config.REDIS_CLUSTER_NODES?.[0];
+  if (!config.REDIS_URL && !seed) return;
+  const { Redis } = await import('ioredis');
+  const options = { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false };
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, options) : new Redis({ ...options, host: seed!.host, port: seed!.port });
+  redis.on('error', () => undefined);
+  let text: string;
+  try {
+    const answer = redis.connect().then(() => redis.info('cluster'));
+    // Settled after the race is decided (a late failure once disconnected): never unhandled.
+    answer.catch(() => undefined);
+    const late = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
+    const found = await Promise.race([answer, late]).catch(() => undefined);
+    if (found === undefined) return;
+    text = found;
+  } finally {
+    redis.disconnect();
+  }
+  const enabled = /cluster_enabled:1/.test(text);
+  if (config.REDIS_URL && enabled) {
+    throw new StartupError('REDIS_URL points at a node of a Redis Cluster (cluster_enabled:1): set REDIS_CLUSTER_NODES=host:port,host:port,... instead of REDIS_URL');
+  }
+  if (seed && !enabled) {
+    throw new StartupError(`REDIS_CLUSTER_NODES: ${seed.host}:${seed.port} is not a Redis Cluster node (cluster_enabled:0): set REDIS_URL for a single Redis`);
+  }
 }
 
 /** Binds the address the hub will listen on and lets it go; PORT 0 (any free port) cannot be taken. */

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { Key, SessionAvailability } from '@slotcast/shared';
 import type { RedisKeys } from '../../cluster/keys.ts';
+import { groupBySlot, type RedisClient } from '../../cluster/redis.ts';
 import { versionFloor, type AvailabilityStores, type CatalogEpoch, type OnceMarks, type SnapshotCache, type VersionCounter } from './ports.ts';
 import { RedisAlertStates } from './redis-alert-states.ts';
 
@@ -26,13 +26,12 @@ redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'EX', ARGV[3])
 return 1
 `;
 
-type ScriptedRedis = Redis & {
+type ScriptedRedis = RedisClient & {
   slotcastReserve(counter: string, count: number, floor: number): Promise<string>;
   slotcastPutIfNewer(key: string, version: number, json: string, ttl: number): Promise<number>;
 };
-type ScriptedPipeline = ScriptedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
 
-function scripted(redis: Redis): ScriptedRedis {
+function scripted(redis: RedisClient): ScriptedRedis {
   if (!('slotcastReserve' in redis)) {
     redis.defineCommand('slotcastReserve', { numberOfKeys: 1, lua: RESERVE });
     redis.defineCommand('slotcastPutIfNewer', { numberOfKeys: 1, lua: PUT_IF_NEWER });
@@ -40,25 +39,22 @@ function scripted(redis: Redis): ScriptedRedis {
   return redis as ScriptedRedis;
 }
 
-/** Each pipelined reply, or the first error among them. */
-function replies(results: [Error | null, unknown][] | null): unknown[] {
-  return (results ?? []).map(([error, reply]) => {
-    if (error) throw error;
-    return reply;
-  });
-}
-
 /** Parsed rows by their stored text, so a hot key is parsed once per version, not once per read. */
 const PARSED_LIMIT = 20_000;
 
-/** The shared cache of several instances; one Redis key per snapshot, so it works on Redis Cluster too. */
+/**
+ * The shared cache of several instances: one Redis key per snapshot, so on a Redis Cluster the
+ * snapshots spread over every master. Reads of many keys are one MGET per slot, sent together
+ * without waiting for each other (one round trip overall; one MGET on a single Redis); writes are one script call
+ * per key, which touches that key only.
+ */
 export class RedisSnapshotCache implements SnapshotCache {
   private readonly redis: ScriptedRedis;
   // Rows handed out are shared and never modified (as with the memory cache).
   private parsed = new Map<string, SessionAvailability>();
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     /** Seconds an entry lives: CACHE_TTL_SECONDS for dates people book, less for the rest (see `cacheTtlPolicy`). */
     private readonly ttlOf: (key: Key) => number,
@@ -68,8 +64,18 @@ export class RedisSnapshotCache implements SnapshotCache {
 
   async get(keys: Key[]): Promise<(SessionAvailability | undefined)[]> {
     if (keys.length === 0) return [];
-    const raw = await this.redis.mget(keys.map((key) => this.keys.availability(key)));
-    return raw.map((text) => (text ? this.parse(text) : undefined));
+    const names = keys.map((key) => this.keys.availability(key));
+    const found = new Map<string, string | null>();
+    await Promise.all(
+      groupBySlot(this.redis, names, (name) => name).map(async (group) => {
+        const raw = await this.redis.mget(group);
+        group.forEach((name, i) => found.set(name, raw[i] ?? null));
+      }),
+    );
+    return names.map((name) => {
+      const text = found.get(name);
+      return text ? this.parse(text) : undefined;
+    });
   }
 
   private parse(text: string): SessionAvailability {
@@ -84,15 +90,16 @@ export class RedisSnapshotCache implements SnapshotCache {
 
   async put(entries: SessionAvailability[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
-    const pipeline = this.redis.pipeline() as unknown as ScriptedPipeline;
-    for (const entry of entries) {
-      void pipeline.slotcastPutIfNewer(this.keys.availability(entry), entry.version, JSON.stringify(entry), this.ttlOf(entry));
-    }
-    return replies(await pipeline.exec()).map((written) => written === 1);
+    // Sent back to back, not as one pipeline: a cluster refuses a pipeline whose keys live on several masters.
+    const written = await Promise.all(
+      entries.map((entry) => this.redis.slotcastPutIfNewer(this.keys.availability(entry), entry.version, JSON.stringify(entry), this.ttlOf(entry))),
+    );
+    return written.map((reply) => reply === 1);
   }
 
   async delete(keys: Key[]): Promise<void> {
-    if (keys.length > 0) await this.redis.del(keys.map((key) => this.keys.availability(key)));
+    const names = keys.map((key) => this.keys.availability(key));
+    await Promise.all(groupBySlot(this.redis, names, (name) => name).map((group) => this.redis.del(group)));
   }
 }
 
@@ -100,7 +107,7 @@ export class RedisVersionCounter implements VersionCounter {
   private readonly redis: ScriptedRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly counter: string,
   ) {
     this.redis = scripted(redis);
@@ -113,7 +120,7 @@ export class RedisVersionCounter implements VersionCounter {
 
 export class RedisCatalogEpoch implements CatalogEpoch {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
   ) {}
 
@@ -128,15 +135,14 @@ export class RedisCatalogEpoch implements CatalogEpoch {
 
 export class RedisOnceMarks implements OnceMarks {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyOf: (name: string) => string,
   ) {}
 
   async markOnce(names: string[], ttlMs: number): Promise<boolean[]> {
     if (names.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const name of names) pipeline.set(this.keyOf(name), '1', 'PX', ttlMs, 'NX');
-    return replies(await pipeline.exec()).map((reply) => reply === 'OK');
+    const replies = await Promise.all(names.map((name) => this.redis.set(this.keyOf(name), '1', 'PX', ttlMs, 'NX')));
+    return replies.map((reply) => reply === 'OK');
   }
 }
 
@@ -155,8 +161,8 @@ export function cacheTtlPolicy(cacheTtlSeconds: number, horizon: () => { from: s
   };
 }
 
-/** Several instances' stores, all in one Redis. */
-export function redisStores(redis: Redis, keys: RedisKeys, ttlOf: (key: Key) => number): AvailabilityStores {
+/** Several instances' stores, in one Redis or spread over a Redis Cluster. */
+export function redisStores(redis: RedisClient, keys: RedisKeys, ttlOf: (key: Key) => number): AvailabilityStores {
   return {
     cache: new RedisSnapshotCache(redis, keys, ttlOf),
     versions: new RedisVersionCounter(redis, keys.version),
