@@ -40,6 +40,11 @@ function shutdown(reason: string, exitCode: number): Promise<void> {
     process.stdin.destroy();
     logger.info('stopped');
     process.exitCode = exitCode;
+    // Everything is stopped: a timer or connection some library left behind must not keep the process alive.
+    setTimeout(() => {
+      logger.warn({ resources: process.getActiveResourcesInfo() }, 'still running a second after stopping; exiting');
+      process.exit(exitCode);
+    }, 1_000).unref();
   })();
   return shuttingDown;
 }

@@ -121,6 +121,9 @@ function redisServices(config: Config, target: RedisTarget, logger: Logger): Ser
       closed = true;
       await events.close();
       for (const client of [commands, pub, sub, leaseSub, ...readers]) {
+        // The event log has closed its readers already: disconnecting one again arms ioredis's 2 s
+        // destroy timer on a stream that has closed, and that timer kept a stopped hub alive.
+        if (client.status === 'end') continue;
         if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
         else client.disconnect();
       }

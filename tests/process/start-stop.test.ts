@@ -15,7 +15,11 @@ describe('npm start with no environment', () => {
 
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    // Ready once its first checks answer (a cold embedded database on a busy machine may take a moment).
+    const ready = await waitFor('readiness', async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+      return response.status === 200 ? response : undefined;
+    });
     expect(await ready.json()).toEqual({ status: 'ready' });
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(metrics).toContain('slotcast_http_requests_total');
@@ -57,6 +61,9 @@ describe('start-up errors', () => {
     } finally {
       expect(await good.stop()).toBe(0);
     }
+    // It exited by itself once stopped: nothing it opened (a Redis connection, a timer) was left holding it.
+    expect(good.logs.map((line) => line.msg)).toContain('stopped');
+    expect(good.logs.filter((line) => line.msg.startsWith('still running'))).toEqual([]);
   }, 60_000);
 });
 

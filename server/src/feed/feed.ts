@@ -53,6 +53,8 @@ export class ChangeFeed {
   private generation = 0;
   private lastResync = -Infinity;
   private resyncTimer: NodeJS.Timeout | undefined;
+  /** Set by stop(): a resync failing afterwards (MongoDB closed under it) must not schedule another. */
+  private stopped = false;
   private resyncing: Promise<void> = Promise.resolve();
   private announceAllNext = false;
   private readonly liveness: FeedLiveness;
@@ -233,6 +235,7 @@ export class ChangeFeed {
    * differ from the cache: the cache may hold rows that were never published.
    */
   requestResync(reason: string, options: { announceAll?: boolean } = {}): void {
+    if (this.stopped) return;
     this.announceAllNext ||= options.announceAll === true;
     if (this.resyncTimer) return;
     const wait = Math.max(0, this.lastResync + RESYNC_MIN_INTERVAL_MS - Date.now());
@@ -285,6 +288,7 @@ export class ChangeFeed {
   async stop(): Promise<void> {
     const { logger } = this.options;
     const deadline = performance.now() + STOP_WAIT_MS;
+    this.stopped = true;
     clearTimeout(this.resyncTimer);
     await this.stepDown();
     const last = this.coalescer.idle().catch((error: unknown) => logger.warn({ err: error }, 'last batch not published'));
