@@ -11,6 +11,12 @@ export type { WatcherHooks, WatcherProgress } from './watcher-hooks.ts';
 /** How long a quiet stream waits before storing its newest post-batch token anyway. */
 const IDLE_SAVE_MS = 5_000;
 /**
+ * start() waits this long at most for the stream's first answer: a change stream follows writes
+ * only from when MongoDB has run its aggregate, so what the caller does next (a resync, a test's
+ * write) must come after that; a MongoDB that does not answer must not hold up a take-over.
+ */
+const FIRST_ANSWER_WAIT_MS = 2_000;
+/**
  * Pause before reopening after a failure, doubling per failure in a row. Short: while MongoDB is
  * away each attempt already waits in server selection, and the first one after it is back should
  * come soon (sockets converge within seconds of MongoDB's return).
@@ -55,6 +61,8 @@ export class CollectionWatcher {
   private failuresInARow = 0;
   /** Per stream: whether it used a stored token, answered yet, and its post-batch token at the last empty pull. */
   private opened = { resumed: false, answered: false };
+  /** Called at the current stream's first answer (or failure). */
+  private onAnswer: (() => void) | undefined;
   private quiet: { token: unknown; pulled: number } | undefined;
   private pulled = 0;
   private handled = 0;
@@ -81,7 +89,9 @@ export class CollectionWatcher {
   async start(): Promise<{ resumed: boolean }> {
     this.answeredAt = now();
     const token = await this.loadToken();
+    const answered = new Promise<void>((resolve) => (this.onAnswer = resolve));
     this.open(token, this.generation);
+    await within(answered, FIRST_ANSWER_WAIT_MS);
     this.idleTimer = setInterval(() => this.enqueue((generation) => this.saveIdle(generation)), IDLE_SAVE_MS);
     this.idleTimer.unref();
     return { resumed: token !== undefined };
@@ -126,6 +136,7 @@ export class CollectionWatcher {
       if (generation !== this.generation) return;
       this.answeredAt = now();
       this.opened.answered = true;
+      this.answered();
       this.failuresInARow = 0;
       if (this.owedResync) {
         this.hooks.lostHistory(this.owedResync);
@@ -147,7 +158,13 @@ export class CollectionWatcher {
     }
   }
 
+  private answered(): void {
+    this.onAnswer?.();
+    this.onAnswer = undefined;
+  }
+
   private failed(error: Error, generation: number): void {
+    this.answered();
     if (generation !== this.generation || this.stopped) return;
     const kind: StreamFailure = classifyStreamError(error, this.opened);
     if (kind === 'unsupported') {
@@ -266,6 +283,7 @@ export class CollectionWatcher {
   async stop(waitMs = STOP_WAIT_MS): Promise<void> {
     this.stopped = true;
     this.generation += 1;
+    this.answered();
     clearInterval(this.idleTimer);
     this.cancelPause?.();
     this.buffer = [];
