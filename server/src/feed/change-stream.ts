@@ -1,7 +1,8 @@
+import type { Logger } from '../observability/logger.ts';
 import { mongo } from 'mongoose';
 import type { FeedEvent } from './translate.ts';
 
-// What the watcher needs from the driver's change streams: what an error means, and pulling with a watchdog.
+// What the watcher needs from the driver's change streams: what an error means, pulling with a watchdog, closing quietly.
 
 /** Server error codes after which a stored token cannot be used: start from now and resync instead. */
 const TOKEN_UNUSABLE = new Set([
@@ -81,5 +82,14 @@ export async function pullWithWatchdog(stream: mongo.ChangeStream): Promise<(Fee
     return await Promise.race([next, watchdog]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Closes a stream being dropped; one that does not close cleanly is logged, never thrown. */
+export async function closeStream(stream: mongo.ChangeStream | undefined, collection: string, logger: Logger): Promise<void> {
+  try {
+    await stream?.close();
+  } catch (error) {
+    logger.warn({ collection, err: (error as Error).message }, 'change stream did not close cleanly');
   }
 }

@@ -2,8 +2,9 @@ import { mongo, type Collection } from 'mongoose';
 import type { Logger } from '../observability/logger.ts';
 import { cancellableDelay, within } from '../within.ts';
 import type { ResumeTokens } from './resume-tokens.ts';
+import { WatcherTokens } from './watcher-tokens.ts';
 import type { FeedEvent } from './translate.ts';
-import { classifyStreamError, pauseAfterEmptyPull, pullWithWatchdog, type StreamFailure } from './change-stream.ts';
+import { classifyStreamError, closeStream, pauseAfterEmptyPull, pullWithWatchdog, type StreamFailure } from './change-stream.ts';
 import type { WatcherHooks, WatcherProgress } from './watcher-hooks.ts';
 
 export type { WatcherHooks, WatcherProgress } from './watcher-hooks.ts';
@@ -53,7 +54,6 @@ export class CollectionWatcher {
   private scheduled = false;
   private stopped = false;
   private idleTimer: NodeJS.Timeout | undefined;
-  private savedToken: string | undefined;
   private lastEventAt = -Infinity;
   /** Last time a stream answered a pull (an event or "nothing new"), or the watcher started. */
   private answeredAt = now();
@@ -74,12 +74,16 @@ export class CollectionWatcher {
    */
   private owedResync: string | undefined;
 
+  private readonly tokens: WatcherTokens;
+
   constructor(
     private readonly collection: Collection,
-    private readonly tokens: ResumeTokens,
+    tokens: ResumeTokens,
     private readonly hooks: WatcherHooks,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.tokens = new WatcherTokens(tokens, collection.collectionName, logger);
+  }
 
   get name(): string {
     return this.collection.collectionName;
@@ -88,7 +92,7 @@ export class CollectionWatcher {
   /** Opens the stream; resolves with whether a stored token was used. */
   async start(): Promise<{ resumed: boolean }> {
     this.answeredAt = now();
-    const token = await this.loadToken();
+    const token = await this.tokens.load();
     const answered = new Promise<void>((resolve) => (this.onAnswer = resolve));
     this.open(token, this.generation);
     await within(answered, FIRST_ANSWER_WAIT_MS);
@@ -184,7 +188,7 @@ export class CollectionWatcher {
     const old = this.stream;
     this.stream = undefined;
     this.buffer = [];
-    void this.closeStream(old);
+    void closeStream(old, this.name, this.logger);
     this.enqueue(() => this.reopen(mine, next));
   }
 
@@ -193,7 +197,7 @@ export class CollectionWatcher {
     if (!current()) return;
     if (next.from === 'now') {
       this.logger.warn({ collection: this.name, reason: next.lost }, 'change stream history lost; reopening from now and resyncing');
-      await this.clearToken();
+      await this.tokens.clear();
       this.owedResync = `${this.name}: ${next.lost}`;
       this.open(undefined, generation);
       return;
@@ -202,7 +206,7 @@ export class CollectionWatcher {
     this.cancelPause = pause.cancel;
     await pause.done;
     if (!current()) return;
-    const token = await this.loadToken();
+    const token = await this.tokens.load();
     // Reopening from now would skip whatever was written since the last handled batch: the resync covers it.
     if (token === undefined) this.owedResync ??= `${this.name}: no stored token to reopen from`;
     if (current()) this.open(token, generation);
@@ -252,7 +256,7 @@ export class CollectionWatcher {
     this.inFlight = batch;
     try {
       await this.hooks.handle(batch.map((item) => item.event));
-      await this.save(batch.at(-1)!.token);
+      await this.tokens.save(batch.at(-1)!.token);
       this.handled += batch.length;
       this.handledAt = now();
       this.failuresInARow = 0;
@@ -268,16 +272,9 @@ export class CollectionWatcher {
   /** The post-batch token of the last empty pull, once every event pulled before it was handled. */
   private async saveIdle(generation: number): Promise<void> {
     if (generation !== this.generation || this.stopped || !this.quiet || this.quiet.pulled !== this.handled) return;
-    await this.save(this.quiet.token).catch((error: unknown) => this.logger.warn({ err: error }, 'idle token store failed'));
+    await this.tokens.save(this.quiet.token).catch((error: unknown) => this.logger.warn({ err: error }, 'idle token store failed'));
   }
 
-  private async save(token: unknown): Promise<void> {
-    if (!token) return;
-    const text = JSON.stringify(token);
-    if (text === this.savedToken) return;
-    if (await this.tokens.save(this.name, token)) this.savedToken = text;
-    else this.logger.warn({ collection: this.name }, 'resume token store refused: not the leader');
-  }
 
   /** Bounded: waits for the running step (the batch being handled) at most `waitMs`. */
   async stop(waitMs = STOP_WAIT_MS): Promise<void> {
@@ -289,37 +286,10 @@ export class CollectionWatcher {
     this.buffer = [];
     const old = this.stream;
     this.stream = undefined;
-    const done = await within(Promise.all([this.closeStream(old), this.steps]), waitMs);
+    const done = await within(Promise.all([closeStream(old, this.name, this.logger), this.steps]), waitMs);
     if (!done.settled) {
       // Once the lease is released its recompute publishes nothing, and its token store is refused.
       this.logger.warn({ collection: this.name, waitedMs: waitMs }, 'change stream watcher stopped with a batch still running');
-    }
-  }
-
-  /** A token left in place (refused, Redis away) costs the next start one failed resume, which clears it; this stream reopens from now either way. */
-  private async clearToken(): Promise<void> {
-    try {
-      if (!(await this.tokens.clear(this.name))) this.logger.warn({ collection: this.name }, 'resume token clear refused: not the leader');
-    } catch (error) {
-      this.logger.warn({ collection: this.name, err: (error as Error).message }, 'could not clear the resume token');
-    }
-  }
-
-  /** A token that cannot be read (Redis away) means starting from now; the caller's resync covers the gap. */
-  private async loadToken(): Promise<unknown> {
-    try {
-      return await this.tokens.load(this.name);
-    } catch (error) {
-      this.logger.warn({ collection: this.name, err: (error as Error).message }, 'could not read the resume token; starting from now');
-      return undefined;
-    }
-  }
-
-  private async closeStream(stream: mongo.ChangeStream | undefined): Promise<void> {
-    try {
-      await stream?.close();
-    } catch (error) {
-      this.logger.warn({ collection: this.name, err: (error as Error).message }, 'change stream did not close cleanly');
     }
   }
 }
