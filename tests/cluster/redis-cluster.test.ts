@@ -1,11 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Types } from 'mongoose';
 import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
-import { addDays, todayIn } from '@slotcast/shared';
 import { redisKeys } from '../../server/src/cluster/keys.ts';
-import { differences, truthOf } from '../support/truth.ts';
-import { isLeader, resyncingClient, startCluster, urlOf } from '../support/cluster.ts';
+import { resyncingClient } from '../support/cluster.ts';
+import { startTwoHubs } from '../support/two-hubs.ts';
 import { waitFor } from '../support/events.ts';
 import { connect, subscribe } from '../support/sockets.ts';
 import { whenDone } from '../support/cleanup.ts';
@@ -14,52 +12,20 @@ import type { HubProcess } from '../support/hub-process.ts';
 
 // The two-instance suite, on a Redis Cluster of 3 masters and 3 replicas (REDIS_CLUSTER_NODES).
 
-const SESSIONS = [new Types.ObjectId(), new Types.ObjectId()];
-const today = todayIn('UTC');
-const tomorrow = addDays(today, 1);
-const keys = SESSIONS.flatMap((sessionId) => [today, tomorrow].map((date) => ({ sessionId, date })));
-
-let cluster: Awaited<ReturnType<typeof startCluster>>;
+let world: Awaited<ReturnType<typeof startTwoHubs>>;
+let cluster: typeof world.cluster;
 let urls: string[];
 let hubs: HubProcess[];
+let SESSIONS: typeof world.sessions;
+let today: string;
+let tomorrow: string;
+const writeMix = (count: number, onWrite?: (i: number) => unknown) => world.writeMix(count, { onWrite });
+const converged = (clients: Received[]) => world.converged(clients, 45_000);
 
 beforeAll(async () => {
-  cluster = await startCluster({ redisCluster: true });
-  await cluster.models.Session.insertMany(
-    SESSIONS.map((_id, i) => ({ _id, name: `Class ${i}`, startTime: `1${i}:00`, endTime: `1${i}:45`, capacity: 5000 })),
-  );
-  hubs = [cluster.spawn('hub-a'), cluster.spawn('hub-b')];
-  urls = await Promise.all(hubs.map(urlOf));
-  await Promise.race(hubs.map(isLeader));
+  world = await startTwoHubs({ redisCluster: true, capacity: 5000 });
+  ({ cluster, urls, hubs, sessions: SESSIONS, today, tomorrow } = world);
 }, 90_000);
-
-/** Inserts, quantity changes and cancellations, written straight into MongoDB as another service would. */
-async function writeMix(count: number, onWrite: (i: number) => unknown = () => undefined) {
-  const made: Types.ObjectId[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const key = keys[i % keys.length]!;
-    if (i % 5 === 4 && made.length > 0) {
-      await cluster.models.Booking.updateOne({ _id: made[i % made.length] }, { $set: { status: 'cancelled' } });
-    } else if (i % 7 === 6 && made.length > 0) {
-      await cluster.models.Booking.updateOne({ _id: made[(i * 3) % made.length] }, { $set: { quantity: 3 } });
-    } else {
-      const booking = await cluster.models.Booking.create({ ...key, userId: `u${i % 9}`, quantity: 1 + (i % 2), status: 'confirmed' });
-      made.push(booking._id);
-    }
-    await onWrite(i);
-  }
-}
-
-async function converged(clients: Received[]) {
-  const truth = await truthOf(cluster.models, today, tomorrow);
-  await Promise.all(
-    clients.map((client, i) =>
-      client.until(`client ${i} to match MongoDB`, (r) => differences(r.state as never, truth).length === 0, 45_000).catch((error: Error) => {
-        throw new Error(`${error.message}\n${differences(client.state as never, truth).join('\n')}\n${cluster.diagnostics()}`);
-      }),
-    ),
-  );
-}
 
 const ready = async (url: string) => (await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3_000) })).status;
 
