@@ -71,8 +71,13 @@ function subscribeAs(userId: string, options: { during?: (call: number) => Promi
   return { seen, bookingIds, until, close: () => subscription.unsubscribe() };
 }
 
-function expectIncreasingIds(ids: string[]): void {
-  for (let i = 1; i < ids.length; i += 1) expect(compareEventIds(ids[i]!, ids[i - 1]!), `${ids[i - 1]} then ${ids[i]}`).toBeGreaterThan(0);
+/** The stream told its user of exactly the bookings written, in order, and no event id came twice or went back. */
+function expectEachOnceInOrder(stream: { bookingIds(): string[]; seen: { events: { id: string }[] } }, written: string[]): void {
+  expect(stream.bookingIds()).toEqual(written);
+  const ids = stream.seen.events.map((e) => e.id);
+  expect(new Set(ids).size).toBe(ids.length);
+  const logged = ids.filter((id) => !id.includes(':'));
+  for (let i = 1; i < logged.length; i += 1) expect(compareEventIds(logged[i]!, logged[i - 1]!), `${logged[i - 1]} then ${logged[i]}`).toBeGreaterThan(0);
 }
 
 describe('the typed client renews an SSE subscription the hub ended at token expiry', () => {
@@ -89,10 +94,7 @@ describe('the typed client renews an SSE subscription the hub ended at token exp
       written.push(await book('renew-1'));
       await stream.until('every booking', () => stream.bookingIds().length >= 4);
 
-      expect(stream.bookingIds()).toEqual(written);
-      const ids = stream.seen.events.map((e) => e.id);
-      expect(new Set(ids).size).toBe(ids.length);
-      expectIncreasingIds(ids.filter((id) => !id.includes(':')));
+      expectEachOnceInOrder(stream, written);
       // Each renewal was the hub ending the stream at expiry, naming where to resume; each asked for a new token.
       expect(stream.seen.renewals.slice(0, 2)).toEqual([
         { code: 'UNAUTHORIZED', lastEventId: expect.stringMatching(/^\d+-\d+$/) },
@@ -122,10 +124,7 @@ describe('the typed client renews an SSE subscription the hub ended at token exp
       written.push(await book('renew-2'));
       await stream.until('the booking after the renewal', () => stream.bookingIds().length >= 3);
 
-      expect(stream.bookingIds()).toEqual(written);
-      const ids = stream.seen.events.map((e) => e.id);
-      expect(new Set(ids).size).toBe(ids.length);
-      expectIncreasingIds(ids.filter((id) => !id.includes(':')));
+      expectEachOnceInOrder(stream, written);
       // The expiry named where to resume; the refusal of the expired token did not (the client kept its own last id).
       expect(stream.seen.renewals.slice(0, 2)).toEqual([
         { code: 'UNAUTHORIZED', lastEventId: expect.stringMatching(/^\d+-\d+$/) },
