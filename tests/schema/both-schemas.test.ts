@@ -4,7 +4,7 @@ import { addDays, keyOf } from '@slotcast/shared';
 import { openTestDatabase } from '../support/database.ts';
 import { startTestHub, type TestHub } from '../support/hub.ts';
 import { connect, subscribe, Received } from '../support/sockets.ts';
-import { MON, SAT, SUN, id, ids } from '../support/fixture.ts';
+import { MON, SAT, SUN, id, ids, writeSchedule } from '../support/fixture.ts';
 import fc from 'fast-check';
 import { waitFor } from '../support/events.ts';
 import { countedByHand, defaultCase, studioCase, writerFor, type SchemaCase, type Status } from '../support/schemas.ts';
@@ -27,16 +27,7 @@ async function startCase(c: SchemaCase) {
     const db = await openTestDatabase(undefined, { syncIndexes: false });
     const write = writerFor(db.connection, c);
     // Written before the hub starts, as an adopted database would be.
-    await write.sessions([
-      { _id: ids.swim, name: 'Morning Swim', startTime: '07:00', endTime: '08:00', capacity: 10 },
-      { _id: ids.yoga, name: 'Weekend Yoga', startTime: '09:00', endTime: '10:00', capacity: 5, daysOfWeek: [0, 6] },
-      { _id: ids.inactive, name: 'Retired Class', startTime: '10:00', endTime: '11:00', capacity: 10, active: false },
-      { _id: ids.spin, name: 'Evening Spin', startTime: '18:00', endTime: '19:00', capacity: 20 },
-    ]);
-    await write.overrides([
-      { sessionId: id(ids.swim), date: SUN, capacity: 3 },
-      { sessionId: id(ids.swim), date: MON, closed: true },
-    ]);
+    await writeSchedule(write);
     const b = (sessionId: Types.ObjectId, date: string, quantity: number, status: 'pending' | 'confirmed' | 'cancelled' | 'expired', userId = 'user-1') => ({
       sessionId: id(sessionId),
       date,

@@ -20,6 +20,20 @@ export const SUN = '2027-01-31';
 export const MON = '2027-02-01';
 
 /** The fixture in the default names through the models, or in a schema case's layout through its writer. */
+/** The fixture's four classes and swim's two overrides (capacity 3 on Sunday, closed on Monday), in either layout. */
+export async function writeSchedule(write: ReturnType<typeof writerFor>): Promise<void> {
+  await write.sessions([
+    { _id: ids.swim, name: 'Morning Swim', startTime: '07:00', endTime: '08:00', capacity: 10 },
+    { _id: ids.yoga, name: 'Weekend Yoga', startTime: '09:00', endTime: '10:00', capacity: 5, daysOfWeek: [0, 6] },
+    { _id: ids.inactive, name: 'Retired Class', startTime: '10:00', endTime: '11:00', capacity: 10, active: false },
+    { _id: ids.spin, name: 'Evening Spin', startTime: '18:00', endTime: '19:00', capacity: 20 },
+  ]);
+  await write.overrides([
+    { sessionId: id(ids.swim), date: SUN, capacity: 3 },
+    { sessionId: id(ids.swim), date: MON, closed: true },
+  ]);
+}
+
 export async function writeFixture(models: Models, now = new Date(), schemaCase?: SchemaCase): Promise<void> {
   if (schemaCase) return writeFixtureAs(models, schemaCase, now);
   const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
@@ -75,16 +89,7 @@ export async function writeFixture(models: Models, now = new Date(), schemaCase?
 async function writeFixtureAs(models: Models, schemaCase: SchemaCase, now: Date): Promise<void> {
   const write = writerFor(models.Hold.db, schemaCase);
   const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
-  await write.sessions([
-    { _id: ids.swim, name: 'Morning Swim', startTime: '07:00', endTime: '08:00', capacity: 10 },
-    { _id: ids.yoga, name: 'Weekend Yoga', startTime: '09:00', endTime: '10:00', capacity: 5, daysOfWeek: [0, 6] },
-    { _id: ids.inactive, name: 'Retired Class', startTime: '10:00', endTime: '11:00', capacity: 10, active: false },
-    { _id: ids.spin, name: 'Evening Spin', startTime: '18:00', endTime: '19:00', capacity: 20 },
-  ]);
-  await write.overrides([
-    { sessionId: id(ids.swim), date: SUN, capacity: 3 },
-    { sessionId: id(ids.swim), date: MON, closed: true },
-  ]);
+  await writeSchedule(write);
   const b = (sessionId: Types.ObjectId, date: string, quantity: number, status: Status, createdAt = minutesAgo(24 * 60), userId = 'user-1') => ({
     sessionId: id(sessionId),
     date,
