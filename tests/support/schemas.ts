@@ -177,6 +177,22 @@ export function writerFor(connection: Connection, c: SchemaCase) {
   };
 }
 
+/** A stored booking read back by this case's layout, by hand: its session id (hex), calendar date, user, quantity and stored status. */
+export interface StoredBooking { _id: unknown; sessionId?: string; date?: string; userId: unknown; quantity: unknown; status: unknown }
+
+export async function storedBookings(connection: Connection, c: SchemaCase, filter: Record<string, unknown> = {}): Promise<StoredBooking[]> {
+  const docs = await connection.collection(c.collections.bookings).find(filter as mongo.Filter<mongo.Document>).toArray();
+  const at = (doc: Record<string, unknown>, path: string) => path.split('.').reduce<unknown>((v, p) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined), doc);
+  return docs.map((doc) => ({
+    _id: doc._id,
+    sessionId: c.sessionIdOf(at(doc, c.paths.sessionId)),
+    date: c.dateOf(at(doc, c.paths.date)),
+    userId: at(doc, c.paths.userId),
+    quantity: at(doc, c.paths.quantity),
+    status: at(doc, c.paths.status),
+  }));
+}
+
 /**
  * An independent count: active places per `sessionId:date`, straight from the raw booking
  * documents by this case's layout (a document with a field of the wrong type, a quantity that is
