@@ -283,7 +283,9 @@ async function main(): Promise<void> {
     '',
     ...herd.map(
       (h) =>
-        `- ${MODE_LABEL[h.mode]}: ${h.requests} concurrent byDate requests for one date not yet cached made ${int(h.recomputes)} recomputes where one would do (all answered in ${ms(h.ms)} ms): concurrent misses on the same key are not merged.`,
+        `- ${MODE_LABEL[h.mode]}: ${h.requests} concurrent byDate requests for one date not yet cached made ${int(h.recomputes)} recompute${h.recomputes === 1 ? '' : 's'} (all answered in ${ms(h.ms)} ms): ${
+          h.recomputes <= 1 ? 'concurrent misses on the same key share one fill.' : `one would do: ${int(h.recomputes - 1)} concurrent misses on the same key were not merged.`
+        }`,
     ),
     '',
     'Reproduce with `npm run bench:api` (about a minute and a half).',
