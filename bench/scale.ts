@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   }
 
   const body = [
-    `Machine: ${machine()}. Date: ${date}. Shared: other work ran on this machine at the same time; load averages (1 / 5 / 15 min) are given per table.`,
+    `Machine: ${machine()}. Date: ${date}. Load averages (1 / 5 / 15 min) are given per table: the bench, its hubs, MongoDB and Redis share these cores.`,
     '',
     'Run: `npm run bench:scale` (MongoDB is mongo-java-server, the test and development database; Redis 7.0, one redis-server). Hubs run with default settings (COALESCE_MS 50, LEADER_LEASE_MS 1500) plus REDIS_URL.',
     '',
