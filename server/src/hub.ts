@@ -23,7 +23,7 @@ import { createRealtime, type Realtime } from './realtime/realtime.ts';
 import { ChangeFeed } from './feed/feed.ts';
 import { CapacityLedger } from './guard/ledger.ts';
 import { IdempotentCalls } from './guard/idempotency.ts';
-import { placesReader } from './guard/places.ts';
+import { capacityReader, placesReader } from './guard/places.ts';
 import { Holds } from './guard/holds.ts';
 import { Bookings } from './guard/bookings.ts';
 import { HoldSweeper } from './guard/sweeper.ts';
@@ -112,8 +112,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
   });
 
   // The guard: every place the hub admits goes through the ledger (guard/ledger.ts); MongoDB is its only store.
-  const truthOf = placesReader(catalog, reader);
-  const ledger = new CapacityLedger(database.models, truthOf, logger);
+  const ledger = new CapacityLedger(database.models, placesReader(catalog, reader), logger);
   const guardParts = {
     models: database.models,
     documents: database.documents,
@@ -121,7 +120,7 @@ export async function startHub(config: Config, logger: Logger, options: HubOptio
     reads,
     ledger,
     idempotent: new IdempotentCalls(database.models),
-    truthOf,
+    capacityOf: capacityReader(catalog, reader),
     options: { holdTtlSeconds: config.HOLD_TTL_SECONDS, holdMaxTtlSeconds: config.HOLD_MAX_TTL_SECONDS },
   };
   const waitlist = new Waitlist({ ...guardParts, offerSeconds: config.WAITLIST_OFFER_SECONDS, logger });

@@ -12,7 +12,7 @@ import { Holds } from '../../server/src/guard/holds.ts';
 import { HoldSweeper } from '../../server/src/guard/sweeper.ts';
 import { Waitlist } from '../../server/src/guard/waitlist.ts';
 import { IdempotentCalls } from '../../server/src/guard/idempotency.ts';
-import { placesReader } from '../../server/src/guard/places.ts';
+import { capacityReader, placesReader } from '../../server/src/guard/places.ts';
 import type { Models } from '../../server/src/db/models.ts';
 
 /**
@@ -49,7 +49,7 @@ function guard(options: { models?: Models; reader?: AvailabilityReader } = {}) {
   const m = options.models ?? models;
   const truthOf = placesReader(catalog, options.reader ?? reader);
   const ledger = new CapacityLedger(m, truthOf, logger);
-  const parts = { models: m, documents: t.hub.database.documents, catalog, reads: t.hub.reads, ledger, idempotent: new IdempotentCalls(m), truthOf, options: { holdTtlSeconds: 600, holdMaxTtlSeconds: 3600 } };
+  const parts = { models: m, documents: t.hub.database.documents, catalog, reads: t.hub.reads, ledger, idempotent: new IdempotentCalls(m), capacityOf: capacityReader(catalog, options.reader ?? reader), options: { holdTtlSeconds: 600, holdMaxTtlSeconds: 3600 } };
   const waitlist = new Waitlist({ ...parts, offerSeconds: 300, logger });
   const holds = new Holds(parts, waitlist);
   const sweeper = new HoldSweeper({ models: m, holds, ledger, waitlist, isLeader: () => false, logger });

@@ -10,7 +10,7 @@ import { ForbiddenError, GuardError, InputError } from './errors.ts';
 import { NotFoundError } from '../availability/errors.ts';
 import type { IdempotentCalls } from './idempotency.ts';
 import type { CapacityLedger } from './ledger.ts';
-import { objectId, requireBookable, type placesReader } from './places.ts';
+import { objectId, requireBookable, type capacityReader } from './places.ts';
 import type { Waitlist } from './waitlist.ts';
 
 export interface GuardOptions {
@@ -26,7 +26,8 @@ export interface GuardParts {
   reads: AvailabilityReads;
   ledger: CapacityLedger;
   idempotent: IdempotentCalls;
-  truthOf: ReturnType<typeof placesReader>;
+  /** A key's capacity now, for the checks before places are taken. */
+  capacityOf: ReturnType<typeof capacityReader>;
   options: GuardOptions;
 }
 
@@ -101,8 +102,8 @@ export class Holds {
 
   /** Takes places for a new hold (see `takePlaces`) after checking the key can be booked at all. */
   async take(holdId: Types.ObjectId, key: Key, userId: string, quantity: number, shape: HoldShape): Promise<HoldDoc> {
-    const { catalog, reads, truthOf } = this.parts;
-    await requireBookable(catalog, truthOf, key, quantity, reads.today());
+    const { catalog, reads, capacityOf } = this.parts;
+    await requireBookable(catalog, capacityOf, key, quantity, reads.today());
     return takePlaces(this.parts, { holdId, key, userId, quantity, ...shape });
   }
 

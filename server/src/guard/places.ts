@@ -29,15 +29,25 @@ export function placesReader(catalog: SessionCatalog, reader: AvailabilityReader
   };
 }
 
+/** A key's capacity as MongoDB has it now (the session and its override), without counting its places. */
+export function capacityReader(catalog: SessionCatalog, reader: AvailabilityReader) {
+  return async (key: Key): Promise<number> => {
+    const [{ byId }, overrides] = await Promise.all([catalog.current(), reader.overrides({ from: key.date, to: key.date, sessionIds: [key.sessionId] })]);
+    const session = byId.get(key.sessionId);
+    return session && runsOn(session, key.date) ? capacityOn(session, overrides.get(keyOf(key))) : 0;
+  };
+}
+
 /**
  * Checks a key before places are taken there: the session runs that day (NOT_FOUND otherwise),
- * is not closed (CONFLICT CLOSED), the date is not past, and the quantity could ever fit.
+ * is not closed (CONFLICT CLOSED), the date is not past, and the quantity could ever fit. Whether
+ * the places are free is the ledger's to say, so nothing here counts them.
  */
-export async function requireBookable(catalog: SessionCatalog, truthOf: ReturnType<typeof placesReader>, key: Key, quantity: number, today: string): Promise<void> {
+export async function requireBookable(catalog: SessionCatalog, capacityOf: ReturnType<typeof capacityReader>, key: Key, quantity: number, today: string): Promise<void> {
   if (key.date < today) throw new InputError('date', `${key.date} is in the past`);
   const session = await catalog.require(key.sessionId);
   if (!runsOn(session, key.date)) throw new NotFoundError(`session ${key.sessionId} does not run on ${key.date}`);
-  const capacity = (await truthOf([key])).get(keyOf(key))?.capacity ?? 0;
+  const capacity = await capacityOf(key);
   if (capacity === 0) throw new GuardError(GUARD_REASON.CLOSED, `session ${key.sessionId} is closed on ${key.date}`);
   if (quantity > capacity) throw new InputError('quantity', `must be at most the capacity, ${capacity}`);
 }

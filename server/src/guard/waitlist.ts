@@ -36,9 +36,9 @@ export class Waitlist {
   constructor(private readonly parts: GuardParts & { offerSeconds: number; logger: Logger }) {}
 
   async join(principal: Principal, input: { sessionId: string; date: string; quantity: number }): Promise<{ entry: WaitlistEntry; position: number | null }> {
-    const { catalog, models, reads, truthOf, ledger } = this.parts;
+    const { catalog, models, reads, capacityOf, ledger } = this.parts;
     const key = { sessionId: input.sessionId, date: input.date };
-    await requireBookable(catalog, truthOf, key, input.quantity, reads.today());
+    await requireBookable(catalog, capacityOf, key, input.quantity, reads.today());
     const open = { sessionId: new Types.ObjectId(key.sessionId), date: key.date, userId: principal.userId, status: { $in: ['waiting' as const, 'offered' as const] } };
     if (await models.Waitlist.exists(open)) throw new GuardError(GUARD_REASON.ALREADY_WAITING, `${principal.userId} is on the waitlist of this session and date already`);
     const doc = await models.Waitlist.create({ sessionId: key.sessionId, date: key.date, userId: principal.userId, quantity: input.quantity, status: 'waiting' });
