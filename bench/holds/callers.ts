@@ -63,7 +63,13 @@ const start = performance.now();
 const windowStart = start + spec.warmupMs;
 const windowEnd = windowStart + spec.durationMs;
 setTimeout(() => parentPort!.postMessage({ type: 'measuring' } satisfies CallersMessage), spec.warmupMs);
-setTimeout(() => parentPort!.postMessage({ type: 'ended' } satisfies CallersMessage), spec.warmupMs + spec.durationMs);
+let endedSent = false;
+const sendEnded = () => {
+  if (endedSent) return;
+  endedSent = true;
+  parentPort!.postMessage({ type: 'ended' } satisfies CallersMessage);
+};
+const endedTimer = setTimeout(sendEnded, spec.warmupMs + spec.durationMs);
 
 async function loop(caller: number): Promise<void> {
   while (performance.now() < windowEnd) {
@@ -89,6 +95,9 @@ async function loop(caller: number): Promise<void> {
 }
 
 await Promise.all(spec.tokens.map((_, caller) => loop(caller)));
+// The loops stop at windowEnd by the clock, which can come a moment before the timer fires: "ended" always precedes "done".
+clearTimeout(endedTimer);
+sendEnded();
 const result: CallersResult = { admittedPerKey, measured, refusalSamples: [...refusalSamples], latenciesMs };
 parentPort!.postMessage({ type: 'done', result } satisfies CallersMessage);
 for (const agent of agents) agent.destroy();
