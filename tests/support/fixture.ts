@@ -19,7 +19,6 @@ export const SAT = '2027-01-30';
 export const SUN = '2027-01-31';
 export const MON = '2027-02-01';
 
-/** The fixture in the default names through the models, or in a schema case's layout through its writer. */
 /** The fixture's four classes and swim's two overrides (capacity 3 on Sunday, closed on Monday), in either layout. */
 export async function writeSchedule(write: ReturnType<typeof writerFor>): Promise<void> {
   await write.sessions([
@@ -34,6 +33,7 @@ export async function writeSchedule(write: ReturnType<typeof writerFor>): Promis
   ]);
 }
 
+/** The fixture in the default names through the models, or in a schema case's layout through its writer. */
 export async function writeFixture(models: Models, now = new Date(), schemaCase?: SchemaCase): Promise<void> {
   if (schemaCase) return writeFixtureAs(models, schemaCase, now);
   const minutesAgo = (m: number) => new Date(now.getTime() - m * 60_000);
