@@ -72,19 +72,30 @@ export async function startCluster(options: { env?: Record<string, string>; mong
 
 export const isLeader = (hub: HubProcess) => hub.waitForLog((line) => line.msg === 'leader lease acquired', 15_000);
 
+/** Subscribe refusals a client asks again after (as the client library does, with its backoff). */
+const RETRYABLE_SUBSCRIBE = new Set(['INTERNAL', 'RATE_LIMITED']);
+const SUBSCRIBE_TRIES = 20;
+
 /**
  * A client as the contract expects one to behave: it holds the newest version per key and,
- * when the hub says resync (or it reconnects), subscribes again and applies the snapshots.
+ * when the hub says resync (or it reconnects), subscribes again and applies the snapshots. A
+ * retryable refusal (a Redis Cluster master failing over under the snapshot read) is asked again
+ * after a short backoff, as the client library does; `retried` counts them.
  */
-export async function resyncingClient(url: string, channels: string[]): Promise<Received> {
+export async function resyncingClient(url: string, channels: string[]): Promise<Received & { retried: number }> {
   const socket: HubClientSocket = await connect(url);
-  const received = new Received(socket);
-  const subscribeAll = async () => {
-    for (const channel of channels) {
+  const received = Object.assign(new Received(socket), { retried: 0 });
+  const subscribeOne = async (channel: string) => {
+    for (let attempt = 1; ; attempt += 1) {
       const ack = await subscribe(socket, { channel });
-      if (!ack.ok) throw new Error(`subscribe ${channel}: ${ack.error.code}`);
-      received.apply(ack);
+      if (ack.ok) return received.apply(ack);
+      if (!RETRYABLE_SUBSCRIBE.has(ack.error.code) || attempt === SUBSCRIBE_TRIES) throw new Error(`subscribe ${channel}: ${ack.error.code}`);
+      received.retried += 1;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, 100 * 2 ** attempt)));
     }
+  };
+  const subscribeAll = async () => {
+    for (const channel of channels) await subscribeOne(channel);
   };
   socket.on('resync', () => {
     subscribeAll().catch((error: Error) => {
